@@ -1,0 +1,165 @@
+//! A connected stream socket (TCP or Unix domain) shared by reference count.
+//!
+//! The JavaScript handle, the reader task and the writer task each hold an `Arc<Conn>`, so
+//! socket options can be set from the JavaScript thread at any time and a write can be tried
+//! there directly (like libuv's `uv_try_write`). The descriptor closes when the last `Arc`
+//! drops; `NativeSocket::close` makes sure that happens promptly. `ConnIo` adapts the shared
+//! socket to `AsyncRead`/`AsyncWrite` so TLS can run on top of it.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use socket2::SockRef;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::events::AddrPair;
+
+pub enum Conn {
+  Tcp(TcpStream),
+  Unix(UnixStream),
+}
+
+macro_rules! each {
+  ($self:expr, $s:ident => $e:expr) => {
+    match $self {
+      Conn::Tcp($s) => $e,
+      Conn::Unix($s) => $e,
+    }
+  };
+}
+
+impl Conn {
+  pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    each!(self, s => s.try_read(buf))
+  }
+
+  pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+    each!(self, s => s.try_write(buf))
+  }
+
+  pub async fn readable(&self) -> io::Result<()> {
+    each!(self, s => s.readable().await)
+  }
+
+  pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    each!(self, s => s.poll_read_ready(cx))
+  }
+
+  pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    each!(self, s => s.poll_write_ready(cx))
+  }
+
+  fn sock(&self) -> SockRef<'_> {
+    each!(self, s => SockRef::from(s))
+  }
+
+  /// Half-close: send FIN, keep reading.
+  pub fn shutdown_write(&self) -> io::Result<()> {
+    match self.sock().shutdown(std::net::Shutdown::Write) {
+      // Already disconnected: nothing left to half-close.
+      Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+      r => r,
+    }
+  }
+
+  pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+    match self {
+      Conn::Tcp(s) => s.set_nodelay(on),
+      Conn::Unix(_) => Ok(()),
+    }
+  }
+
+  pub fn set_keepalive(&self, on: bool, delay_secs: u32) -> io::Result<()> {
+    match self {
+      Conn::Tcp(s) => {
+        let sock = SockRef::from(s);
+        sock.set_keepalive(on)?;
+        if on && delay_secs > 0 {
+          sock.set_tcp_keepalive(
+            &socket2::TcpKeepalive::new().with_time(std::time::Duration::from_secs(delay_secs as u64)),
+          )?;
+        }
+        Ok(())
+      }
+      Conn::Unix(_) => Ok(()),
+    }
+  }
+
+  /// Endpoints as Node reports them (`remoteAddress` etc.); Unix sockets have none but a path.
+  pub fn addresses(&self) -> AddrPair {
+    match self {
+      Conn::Tcp(s) => {
+        let mut pair = AddrPair::default();
+        if let Ok(a) = s.local_addr() {
+          let (ip, port, fam) = split_addr(&a);
+          pair.local_address = Some(ip);
+          pair.local_port = Some(port);
+          pair.local_family = Some(fam);
+        }
+        if let Ok(a) = s.peer_addr() {
+          let (ip, port, fam) = split_addr(&a);
+          pair.remote_address = Some(ip);
+          pair.remote_port = Some(port);
+          pair.remote_family = Some(fam);
+        }
+        pair
+      }
+      Conn::Unix(s) => AddrPair {
+        local_address: s
+          .local_addr()
+          .ok()
+          .and_then(|a| a.as_pathname().map(|p| p.to_string_lossy().into_owned())),
+        ..AddrPair::default()
+      },
+    }
+  }
+}
+
+pub fn split_addr(a: &SocketAddr) -> (String, u32, String) {
+  let fam = if a.is_ipv4() { "IPv4" } else { "IPv6" };
+  (a.ip().to_string(), a.port() as u32, fam.to_string())
+}
+
+/// `AsyncRead + AsyncWrite` over a shared `Conn` (the TLS layer's transport).
+pub struct ConnIo(pub Arc<Conn>);
+
+impl AsyncRead for ConnIo {
+  fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    loop {
+      ready!(self.0.poll_read_ready(cx))?;
+      let dst = buf.initialize_unfilled();
+      match self.0.try_read(dst) {
+        Ok(n) => {
+          buf.advance(n);
+          return Poll::Ready(Ok(()));
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+        Err(e) => return Poll::Ready(Err(e)),
+      }
+    }
+  }
+}
+
+impl AsyncWrite for ConnIo {
+  fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    loop {
+      ready!(self.0.poll_write_ready(cx))?;
+      match self.0.try_write(buf) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+        r => return Poll::Ready(r),
+      }
+    }
+  }
+
+  fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    Poll::Ready(Ok(()))
+  }
+
+  fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    Poll::Ready(self.0.shutdown_write())
+  }
+}

@@ -1,0 +1,196 @@
+//! `NativeServer`: bind, listen and the accept loop behind a JavaScript `Server`.
+//!
+//! `listen` binds synchronously on the JavaScript thread (as libuv does), so a busy address is
+//! known at once and JavaScript emits it on the next tick like Node. The accept loop runs on
+//! the runtime and `select!`s accept against the stop signal; a failed accept is reported and
+//! never ends the loop. Closing is two-phase: `close` stops accepting and drops the listening
+//! descriptor, then the loop emits `CLOSED`, and JavaScript calls `release` once it no longer
+//! needs events (which lets Node's event loop exit).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use socket2::{Domain, Socket, Type};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use crate::conn::{split_addr, Conn};
+use crate::errors::ErrInfo;
+use crate::events::{Emitter, Ev, EventCallback};
+use crate::runtime::handle;
+use crate::socket::NativeSocket;
+
+/// What JavaScript passes to `listen` after normalising Node's call forms.
+#[napi(object)]
+pub struct ListenOptions {
+  /// An IP address (host names are resolved in JavaScript); none means `::` or `0.0.0.0`.
+  pub address: Option<String>,
+  pub port: Option<u32>,
+  /// A Unix domain socket path instead of a TCP address.
+  pub path: Option<String>,
+  pub backlog: Option<i32>,
+  pub ipv6_only: Option<bool>,
+}
+
+#[napi(object)]
+pub struct BoundAddress {
+  pub address: String,
+  pub family: String,
+  pub port: u32,
+}
+
+#[napi(object)]
+pub struct ListenResult {
+  pub bound: Option<BoundAddress>,
+  pub error: Option<ErrInfo>,
+}
+
+enum Listener {
+  Tcp(TcpListener),
+  Unix(UnixListener, String),
+}
+
+#[napi]
+pub struct NativeServer {
+  emitter: Arc<Emitter>,
+  stop: Arc<Notify>,
+  task: Mutex<Option<AbortHandle>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+  m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn bind_tcp(opts: &ListenOptions) -> std::io::Result<TcpListener> {
+  let (ip, dual) = match &opts.address {
+    Some(a) => (a.parse::<IpAddr>().map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?, false),
+    None => (IpAddr::from([0u16; 8]), true),
+  };
+  let addr = SocketAddr::new(ip, opts.port.unwrap_or(0) as u16);
+  let sock = match Socket::new(Domain::for_address(addr), Type::STREAM, None) {
+    Ok(s) => s,
+    // No IPv6 on this machine: Node falls back to 0.0.0.0 for an unspecified host.
+    Err(_) if dual => return bind_tcp(&ListenOptions { address: Some("0.0.0.0".into()), ..clone_opts(opts) }),
+    Err(e) => return Err(e),
+  };
+  sock.set_reuse_address(true)?;
+  if addr.is_ipv6() {
+    sock.set_only_v6(opts.ipv6_only.unwrap_or(false))?;
+  }
+  sock.set_nonblocking(true)?;
+  sock.bind(&addr.into())?;
+  let backlog = opts.backlog.filter(|b| *b >= 0).unwrap_or(511);
+  sock.listen(backlog)?;
+  let _rt = handle().enter();
+  TcpListener::from_std(sock.into())
+}
+
+fn clone_opts(o: &ListenOptions) -> ListenOptions {
+  ListenOptions { address: o.address.clone(), port: o.port, path: o.path.clone(), backlog: o.backlog, ipv6_only: o.ipv6_only }
+}
+
+async fn accept_loop(listener: Listener, emitter: Arc<Emitter>, stop: Arc<Notify>) {
+  loop {
+    let accepted = tokio::select! {
+      _ = stop.notified() => break,
+      r = accept(&listener) => r,
+    };
+    match accepted {
+      Ok(conn) => emitter.emit(Ev::Connection(NativeSocket::from_conn(conn))),
+      Err(e) => {
+        let out_of_fds = matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE));
+        emitter.emit(Ev::Error(ErrInfo::io(&e, "accept")));
+        if out_of_fds {
+          // Back off instead of spinning while the process has no descriptors left.
+          tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+      }
+    }
+  }
+  if let Listener::Unix(_, path) = &listener {
+    // libuv unlinks a pipe server's path when it closes; so does cio.
+    let _ = std::fs::remove_file(path);
+  }
+  drop(listener);
+  emitter.emit(Ev::Closed);
+}
+
+async fn accept(l: &Listener) -> std::io::Result<Conn> {
+  match l {
+    Listener::Tcp(l) => l.accept().await.map(|(s, _)| Conn::Tcp(s)),
+    Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Conn::Unix(s)),
+  }
+}
+
+#[napi]
+impl NativeServer {
+  #[napi(constructor)]
+  pub fn new() -> Self {
+    NativeServer { emitter: Arc::default(), stop: Arc::new(Notify::new()), task: Mutex::new(None) }
+  }
+
+  #[napi(catch_unwind)]
+  pub fn start(&self, cb: EventCallback<'_>) -> Result<()> {
+    self.emitter.start(cb)
+  }
+
+  /// Binds and starts accepting; the error (if any) comes back as data for JavaScript to
+  /// emit asynchronously, as Node does.
+  #[napi(catch_unwind)]
+  pub fn listen(&self, opts: ListenOptions) -> ListenResult {
+    let bound = match &opts.path {
+      Some(path) => {
+        let _rt = handle().enter();
+        UnixListener::bind(path).map(|l| {
+          (Listener::Unix(l, path.clone()), BoundAddress { address: path.clone(), family: "unix".into(), port: 0 })
+        })
+      }
+      None => bind_tcp(&opts).and_then(|l| {
+        let (address, port, family) = split_addr(&l.local_addr()?);
+        Ok((Listener::Tcp(l), BoundAddress { address, family, port }))
+      }),
+    };
+    match bound {
+      Ok((listener, addr)) => {
+        let task = handle().spawn(accept_loop(listener, self.emitter.clone(), self.stop.clone()));
+        *lock(&self.task) = Some(task.abort_handle());
+        ListenResult { bound: Some(addr), error: None }
+      }
+      Err(e) => ListenResult { bound: None, error: Some(ErrInfo::io(&e, "listen")) },
+    }
+  }
+
+  /// Stops accepting; `CLOSED` follows once the listening descriptor is gone.
+  #[napi(catch_unwind)]
+  pub fn close(&self) {
+    self.stop.notify_one();
+  }
+
+  /// Drops the event callback for good (after `CLOSED`, or when the server never listened).
+  #[napi(catch_unwind)]
+  pub fn release(&self) {
+    if let Some(t) = lock(&self.task).take() {
+      t.abort();
+    }
+    self.emitter.close();
+  }
+
+  #[napi(js_name = "ref", catch_unwind)]
+  pub fn ref_(&self, env: &Env) -> Result<()> {
+    self.emitter.set_ref(env, true)
+  }
+
+  #[napi(catch_unwind)]
+  pub fn unref(&self, env: &Env) -> Result<()> {
+    self.emitter.set_ref(env, false)
+  }
+}
+
+impl Default for NativeServer {
+  fn default() -> Self {
+    Self::new()
+  }
+}
