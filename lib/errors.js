@@ -1,0 +1,100 @@
+'use strict';
+// Node-shaped errors: the native side describes a failure as { code, errno, syscall, message }
+// (src/errors.rs); these helpers turn that into the Error objects Node's net/tls would throw or
+// emit, with the same messages and properties. Validation errors mirror Node's own
+// (ERR_SOCKET_BAD_PORT and friends) so callers can switch on `code`.
+
+const util = require('util');
+
+const systemErrors = typeof util.getSystemErrorMap === 'function' ? util.getSystemErrorMap() : new Map();
+
+function describe(errno) {
+  const entry = systemErrors.get(errno);
+  return entry ? entry[1] : undefined;
+}
+
+function decorate(err, info) {
+  err.errno = info.errno || undefined;
+  err.code = info.code;
+  if (info.syscall) err.syscall = info.syscall;
+  if (err.errno === undefined) delete err.errno;
+  return err;
+}
+
+// `read ECONNRESET`, `write EPIPE`: Node's errnoException.
+function errnoException(info) {
+  const msg = info.message && !info.errno ? info.message : `${info.syscall} ${info.code}`;
+  return decorate(new Error(msg), info);
+}
+
+// `connect ECONNREFUSED 127.0.0.1:1`: Node's exceptionWithHostPort.
+function exceptionWithHostPort(info, address, port) {
+  let details = '';
+  if (port !== undefined && port !== null && address) details = ` ${address}:${port}`;
+  else if (address) details = ` ${address}`;
+  const base = info.message && !info.errno ? info.message : `${info.syscall} ${info.code}`;
+  const err = decorate(new Error(base + details), info);
+  if (address) err.address = address;
+  if (port !== undefined && port !== null && address) err.port = port;
+  return err;
+}
+
+// `listen EADDRINUSE: address already in use 127.0.0.1:8000`: Node's uvExceptionWithHostPort.
+function uvExceptionWithHostPort(info, address, port) {
+  const desc = describe(info.errno) || info.message || info.code;
+  let details = '';
+  if (port && address) details = ` ${address}:${port}`;
+  else if (address) details = ` ${address}`;
+  const err = decorate(new Error(`${info.syscall} ${info.code}: ${desc}${details}`), info);
+  if (address) err.address = address;
+  if (port) err.port = port;
+  return err;
+}
+
+// A coded cio/Node error that is not a system call failure.
+function codedError(code, message, Ctor = Error) {
+  const err = new Ctor(message);
+  err.code = code;
+  return err;
+}
+
+function specificType(value) {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `function ${value.name}`;
+  if (typeof value === 'object') {
+    if (value.constructor && value.constructor.name) return `an instance of ${value.constructor.name}`;
+    return util.inspect(value, { depth: -1 });
+  }
+  let inspected = util.inspect(value, { colors: false });
+  if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
+  return `type ${typeof value} (${inspected})`;
+}
+
+// Node's validatePort: throws RangeError ERR_SOCKET_BAD_PORT synchronously.
+function validatePort(port, name = 'Port', allowZero = true) {
+  if ((typeof port !== 'number' && typeof port !== 'string') ||
+      (typeof port === 'string' && port.trim().length === 0) ||
+      +port !== (+port >>> 0) ||
+      port > 0xFFFF ||
+      (port === 0 && !allowZero)) {
+    const op = allowZero ? '>=' : '>';
+    throw codedError('ERR_SOCKET_BAD_PORT',
+      `${name} should be ${op} 0 and < 65536. Received ${specificType(port)}.`, RangeError);
+  }
+  return port | 0;
+}
+
+function invalidArgType(name, expected, actual) {
+  return codedError('ERR_INVALID_ARG_TYPE',
+    `The "${name}" argument must be ${expected}. Received ${specificType(actual)}`, TypeError);
+}
+
+module.exports = {
+  errnoException,
+  exceptionWithHostPort,
+  uvExceptionWithHostPort,
+  codedError,
+  validatePort,
+  invalidArgType,
+};

@@ -1,0 +1,227 @@
+'use strict';
+// Server: an EventEmitter over one NativeServer handle, behaving like Node's net.Server.
+// listen() binds synchronously (errors and 'listening' are emitted on the next tick, as Node
+// does); every accepted connection becomes a Socket that passes through `_gate` (the hook the
+// server-client chain uses) before 'connection' is emitted. 'close' waits until the listening
+// descriptor is gone and every connection has closed.
+
+const EventEmitter = require('events');
+const dns = require('dns');
+const net = require('net');
+const { binding, EV } = require('./native');
+const errors = require('./errors');
+const { Socket } = require('./socket');
+
+class Server extends EventEmitter {
+  constructor(options, connectionListener) {
+    super();
+    if (typeof options === 'function') {
+      connectionListener = options;
+      options = {};
+    }
+    options = options || {};
+    this._options = options;
+    this.allowHalfOpen = Boolean(options.allowHalfOpen);
+    this.pauseOnConnect = Boolean(options.pauseOnConnect);
+    this.noDelay = Boolean(options.noDelay);
+    this.keepAlive = Boolean(options.keepAlive);
+    this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
+    this.maxConnections = undefined;
+    this._handle = null;
+    this._closing = null;
+    this._address = null;
+    this._connections = 0;
+    this._refed = true;
+    this._closeEmitted = true;
+    this._connectionEvent = 'connection';
+    this._events_ = (batch) => this._onBatch(batch);
+    if (typeof connectionListener === 'function') this.on(this._connectionEvent, connectionListener);
+  }
+
+  get listening() {
+    return this._handle !== null;
+  }
+
+  listen(...args) {
+    const cb = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+    const opts = normalizeListenArgs(args);
+    if (this._handle || this._pendingListen) {
+      throw errors.codedError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+    }
+    if (opts.path === undefined && opts.port !== undefined && opts.port !== null) {
+      errors.validatePort(opts.port, 'options.port');
+    }
+    if (cb) this.once('listening', cb);
+    this._closeEmitted = false;
+    if (opts.path !== undefined) {
+      this._bind({ path: opts.path, backlog: opts.backlog });
+      return this;
+    }
+    const port = opts.port === undefined || opts.port === null ? 0 : +opts.port;
+    const host = opts.host;
+    if (!host || net.isIP(host)) {
+      this._bind({ address: host || undefined, port, backlog: opts.backlog, ipv6Only: opts.ipv6Only });
+      return this;
+    }
+    this._pendingListen = true;
+    dns.lookup(host, (err, ip) => {
+      this._pendingListen = false;
+      if (err) {
+        this.emit('error', err);
+        return;
+      }
+      this._bind({ address: ip, port, backlog: opts.backlog, ipv6Only: opts.ipv6Only });
+    });
+    return this;
+  }
+
+  _bind(opts) {
+    const handle = new binding.NativeServer();
+    handle.start(this._events_);
+    const result = handle.listen(opts);
+    if (result.error) {
+      handle.release();
+      const address = opts.path !== undefined ? opts.path : (opts.address || (opts.port !== undefined ? '::' : undefined));
+      const err = errors.uvExceptionWithHostPort(result.error, address, opts.path !== undefined ? undefined : opts.port);
+      process.nextTick(() => this.emit('error', err));
+      return;
+    }
+    this._handle = handle;
+    this._address = opts.path !== undefined ? opts.path : result.bound;
+    if (!this._refed) handle.unref();
+    process.nextTick(() => {
+      if (this._handle === handle) this.emit('listening');
+    });
+  }
+
+  _onBatch(batch) {
+    for (let i = 0; i < batch.length; i += 2) {
+      const code = batch[i];
+      const payload = batch[i + 1];
+      if (code === EV.CONNECTION) this._onConnection(payload);
+      else if (code === EV.CLOSED) this._onClosed();
+      else if (code === EV.ERROR) this.emit('error', errors.errnoException(payload));
+      else if (this._onExtraEvent) this._onExtraEvent(code, payload);
+    }
+  }
+
+  _onConnection(handle) {
+    if (this._handle === null) {
+      handle.close();
+      return;
+    }
+    if (this.maxConnections !== undefined && this._connections >= this.maxConnections) {
+      const a = handle.addresses();
+      handle.close();
+      this.emit('drop', {
+        localAddress: a.localAddress, localPort: a.localPort, localFamily: a.localFamily,
+        remoteAddress: a.remoteAddress, remotePort: a.remotePort, remoteFamily: a.remoteFamily,
+      });
+      return;
+    }
+    const socket = this._wrap(handle);
+    this._connections++;
+    socket.server = this;
+    socket._server = this;
+    if (this.noDelay) socket.setNoDelay(true);
+    if (this.keepAlive) socket.setKeepAlive(true, this.keepAliveInitialDelay * 1000);
+    if (this.pauseOnConnect) {
+      handle.readStop();
+      socket.pause();
+    }
+    this._gate(socket, () => {
+      if (!socket.destroyed) this.emit(this._connectionEvent, socket);
+    });
+  }
+
+  // Builds the Socket for an accepted handle (TLS servers override it).
+  _wrap(handle) {
+    const socket = new Socket({ allowHalfOpen: this.allowHalfOpen });
+    socket._attach(handle);
+    return socket;
+  }
+
+  // The hook run before a connection is announced; the server-client chain replaces it.
+  _gate(socket, proceed) {
+    proceed();
+  }
+
+  close(cb) {
+    if (typeof cb === 'function') {
+      if (!this._handle) {
+        this.once('close', () => cb(errors.codedError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+      } else {
+        this.once('close', cb);
+      }
+    }
+    if (this._handle) {
+      this._closing = this._handle;
+      this._handle = null;
+      this._closing.close();
+    }
+    this._emitCloseIfDrained();
+    return this;
+  }
+
+  _onClosed() {
+    if (this._closing) {
+      this._closing.release();
+      this._closing = null;
+    }
+    this._emitCloseIfDrained();
+  }
+
+  _connectionClosed() {
+    this._connections--;
+    this._emitCloseIfDrained();
+  }
+
+  _emitCloseIfDrained() {
+    if (this._handle || this._closing || this._connections > 0 || this._closeEmitted) return;
+    this._closeEmitted = true;
+    process.nextTick(() => this.emit('close'));
+  }
+
+  address() {
+    if (!this._handle) return null;
+    if (typeof this._address === 'string') return this._address;
+    const a = this._address;
+    return { address: a.address, family: a.family, port: a.port };
+  }
+
+  getConnections(cb) {
+    if (typeof cb === 'function') process.nextTick(cb, null, this._connections);
+    return this;
+  }
+
+  ref() {
+    this._refed = true;
+    if (this._handle) this._handle.ref();
+    return this;
+  }
+
+  unref() {
+    this._refed = false;
+    if (this._handle) this._handle.unref();
+    return this;
+  }
+}
+
+// Node's listen call forms: (port[, host][, backlog]), (path[, backlog]), (options).
+function normalizeListenArgs(args) {
+  const first = args[0];
+  if (first !== null && typeof first === 'object') {
+    const o = first;
+    return { port: o.port, host: o.host, path: o.path, backlog: o.backlog, ipv6Only: o.ipv6Only };
+  }
+  if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) {
+    return { path: first, backlog: typeof args[1] === 'number' ? args[1] : undefined };
+  }
+  const out = { port: first };
+  let i = 1;
+  if (typeof args[i] === 'string') out.host = args[i++];
+  if (typeof args[i] === 'number') out.backlog = args[i];
+  return out;
+}
+
+module.exports = { Server, normalizeListenArgs };

@@ -1,0 +1,388 @@
+'use strict';
+// Socket: a stream.Duplex over one NativeSocket handle, behaving like Node's net.Socket.
+// The handle reaches JavaScript only through `_onBatch` (events queued by the native side);
+// after destroy the handle is null and late events are ignored. Flow control is the stream's:
+// push() returning false stops native reads, _read restarts them; a write's callback fires
+// when the native write completed, so 'drain' and write()'s return value are Node's own.
+
+const { Duplex } = require('stream');
+const dns = require('dns');
+const net = require('net');
+const { binding, EV } = require('./native');
+const errors = require('./errors');
+
+const kEvents = Symbol('cio.events');
+
+class Socket extends Duplex {
+  constructor(options = {}) {
+    super({
+      allowHalfOpen: Boolean(options.allowHalfOpen),
+      emitClose: false,
+      autoDestroy: true,
+      readableHighWaterMark: options.readableHighWaterMark,
+      writableHighWaterMark: options.writableHighWaterMark,
+    });
+    this._handle = null;
+    this.connecting = false;
+    this._addrs = {};
+    this._bytesRead = 0;
+    this._bytesDispatched = 0;
+    this._pendingWrite = null;
+    this._writeCb = null;
+    this._finalCb = null;
+    this._timeoutMs = 0;
+    this._timer = null;
+    this._refed = true;
+    this._closeEmitted = false;
+    this.server = null;
+    this._server = null;
+    this[kEvents] = (batch) => this._onBatch(batch);
+    if (options.timeout) this.setTimeout(options.timeout);
+  }
+
+  // ---- connection setup -------------------------------------------------------------------
+
+  connect(...args) {
+    const [options, cb] = normalizeConnectArgs(args);
+    if (this.destroyed) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
+    if (options.path !== undefined && options.path !== null && options.path !== '') {
+      if (typeof options.path !== 'string') throw errors.invalidArgType('options.path', 'of type string', options.path);
+    } else if (options.port !== undefined) {
+      if (typeof options.port !== 'number' && typeof options.port !== 'string') {
+        throw errors.invalidArgType('options.port', 'one of type number or string', options.port);
+      }
+      errors.validatePort(options.port);
+    }
+    if (typeof cb === 'function') this.once('connect', cb);
+    if (options.timeout) this.setTimeout(options.timeout);
+    this._newHandle();
+    this.connecting = true;
+    this._connectOptions = options;
+    if (options.path) {
+      this._host = options.path;
+      process.nextTick(() => { if (this.connecting && this._handle) this._handle.connectUnix(options.path); });
+      return this;
+    }
+    const host = options.host || 'localhost';
+    const port = options.port === undefined ? undefined : +options.port;
+    this._host = host;
+    this._port = port;
+    if (net.isIP(host)) {
+      process.nextTick(() => this._connectTo([{ address: host }], port, options));
+      return this;
+    }
+    const lookup = typeof options.lookup === 'function' ? options.lookup : dns.lookup;
+    const family = options.family === undefined ? 0 : options.family;
+    lookup(host, { all: true, family, hints: options.hints || 0 }, (err, addresses, fam) => {
+      if (!this.connecting) return;
+      let list = addresses;
+      if (!err && !Array.isArray(list)) list = [{ address: addresses, family: fam }];
+      if (!err && list.length === 0) err = errors.codedError('ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`);
+      this.emit('lookup', err, err ? undefined : list[0].address, err ? undefined : list[0].family, host);
+      if (err) {
+        this.destroy(err);
+        return;
+      }
+      this._connectTo(list, port, options);
+    });
+    return this;
+  }
+
+  _newHandle() {
+    if (this._handle) this._handle.close();
+    this._handle = new binding.NativeSocket();
+    this._handle.start(this[kEvents]);
+    if (!this._refed) this._handle.unref();
+  }
+
+  // Tries each resolved address in turn, like Node's autoSelectFamily does in order.
+  _connectTo(list, port, options) {
+    if (!this.connecting || !this._handle) return;
+    this._candidates = list.slice(1);
+    this._attempt = list[0].address;
+    try {
+      this._handle.connectTcp({
+        address: list[0].address,
+        port,
+        localAddress: options.localAddress,
+        localPort: options.localPort,
+        timeoutMs: options.connectTimeout > 0 ? options.connectTimeout : undefined,
+        noDelay: options.noDelay === true,
+      });
+    } catch (err) {
+      this.destroy(err);
+    }
+  }
+
+  // An accepted connection (server side).
+  _attach(handle, addrs) {
+    this._handle = handle;
+    this._addrs = addrs || handle.addresses();
+    handle.start(this[kEvents]);
+  }
+
+  // ---- native events ------------------------------------------------------------------------
+
+  _onBatch(batch) {
+    for (let i = 0; i < batch.length; i += 2) {
+      if (this._handle === null) return;
+      const code = batch[i];
+      const payload = batch[i + 1];
+      switch (code) {
+        case EV.DATA: this._onData(payload); break;
+        case EV.CONNECT: this._afterConnect(payload); break;
+        case EV.END: this.push(null); this.read(0); break;
+        case EV.ERROR: this._onNativeError(payload); break;
+        case EV.WRITE_DONE: this._afterWrite(payload); break;
+        case EV.SHUTDOWN_DONE: this._afterShutdown(); break;
+        default: if (this._onExtraEvent) this._onExtraEvent(code, payload);
+      }
+    }
+  }
+
+  _afterConnect(addrs) {
+    this.connecting = false;
+    this._addrs = addrs && addrs.remoteAddress ? addrs : this._handle.addresses();
+    if (this._connectOptions) {
+      const o = this._connectOptions;
+      if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
+    }
+    this._touch();
+    if (this._pendingWrite) {
+      const [chunk, cb] = this._pendingWrite;
+      this._pendingWrite = null;
+      this._write(chunk, null, cb);
+    }
+    this._onConnected();
+  }
+
+  // Overridden by TLS sockets, which announce themselves after the handshake too.
+  _onConnected() {
+    this.emit('connect');
+    this.emit('ready');
+  }
+
+  _onNativeError(info) {
+    if (this.connecting && info.syscall === 'connect' && this._candidates && this._candidates.length) {
+      this._connectTo(this._candidates, this._port, this._connectOptions);
+      return;
+    }
+    const err = this.connecting
+      ? errors.exceptionWithHostPort(info, this._attempt || this._host, this._port)
+      : errors.errnoException(info);
+    this.destroy(err);
+  }
+
+  _onData(buf) {
+    this._bytesRead += buf.length;
+    this._touch();
+    if (!this.push(buf) && this._handle) this._handle.readStop();
+  }
+
+  _read() {
+    if (this._handle && !this.connecting) this._handle.readStart();
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  _write(chunk, encoding, cb) {
+    if (this.connecting) {
+      this._pendingWrite = [chunk, cb];
+      return;
+    }
+    if (!this._handle) {
+      cb(errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+      return;
+    }
+    this._bytesDispatched += chunk.length;
+    this._touch();
+    if (this._handle.write(chunk) === 0) cb();
+    else this._writeCb = cb;
+  }
+
+  _writev(chunks, cb) {
+    const bufs = chunks.map((c) => c.chunk);
+    this._write(bufs.length === 1 ? bufs[0] : Buffer.concat(bufs), null, cb);
+  }
+
+  _afterWrite(info) {
+    const cb = this._writeCb;
+    this._writeCb = null;
+    this._touch();
+    if (!cb) return;
+    if (info) cb(errors.errnoException(info));
+    else cb();
+  }
+
+  _final(cb) {
+    if (this.connecting || this._pendingWrite) {
+      this.once('connect', () => this._final(cb));
+      return;
+    }
+    if (!this._handle) {
+      cb();
+      return;
+    }
+    this._finalCb = cb;
+    this._handle.shutdown();
+  }
+
+  _afterShutdown() {
+    const cb = this._finalCb;
+    this._finalCb = null;
+    if (cb) cb();
+  }
+
+  // ---- teardown -----------------------------------------------------------------------------
+
+  _destroy(err, cb) {
+    this._clearTimer();
+    this.connecting = false;
+    const hadHandle = this._handle !== null;
+    if (hadHandle) {
+      this._handle.close();
+      this._handle = null;
+    }
+    const writeCb = this._writeCb;
+    this._writeCb = null;
+    if (this._server) {
+      const server = this._server;
+      this._server = null;
+      server._connectionClosed();
+    }
+    cb(err);
+    if (writeCb) writeCb(err || errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+    const emitClose = () => {
+      if (this._closeEmitted) return;
+      this._closeEmitted = true;
+      this.emit('close', Boolean(err));
+    };
+    if (hadHandle) setImmediate(emitClose);
+    else process.nextTick(emitClose);
+  }
+
+  destroySoon() {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  // ---- timeouts, options, ref ---------------------------------------------------------------
+
+  setTimeout(ms, cb) {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      throw errors.codedError('ERR_OUT_OF_RANGE',
+        `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`, RangeError);
+    }
+    this.timeout = ms;
+    this._timeoutMs = ms;
+    this._clearTimer();
+    if (typeof cb === 'function') {
+      if (ms === 0) this.removeListener('timeout', cb);
+      else this.once('timeout', cb);
+    }
+    if (ms > 0 && !this.destroyed) {
+      this._timer = setTimeout(() => this._onTimeout(), ms);
+      this._timer.unref();
+    }
+    return this;
+  }
+
+  _onTimeout() {
+    this._timer = null;
+    if (this.destroyed) return;
+    this.emit('timeout');
+  }
+
+  _touch() {
+    if (this._timer) this._timer.refresh();
+  }
+
+  _clearTimer() {
+    if (this._timer) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  setNoDelay(noDelay = true) {
+    if (this._handle && !this.connecting) this._handle.setNoDelay(Boolean(noDelay));
+    else if (!this.destroyed) this.once('connect', () => this.setNoDelay(noDelay));
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0) {
+    const secs = Math.floor(Math.max(0, Number(initialDelay) || 0) / 1000);
+    if (this._handle && !this.connecting) this._handle.setKeepAlive(Boolean(enable), secs);
+    else if (!this.destroyed) this.once('connect', () => this.setKeepAlive(enable, initialDelay));
+    return this;
+  }
+
+  ref() {
+    this._refed = true;
+    if (this._handle) this._handle.ref();
+    return this;
+  }
+
+  unref() {
+    this._refed = false;
+    if (this._handle) this._handle.unref();
+    return this;
+  }
+
+  address() {
+    const a = this._addrs;
+    if (!a.localAddress && !a.localPort) return {};
+    return { address: a.localAddress, family: a.localFamily, port: a.localPort };
+  }
+
+  get remoteAddress() { return this._addrs.remoteAddress; }
+  get remotePort() { return this._addrs.remotePort; }
+  get remoteFamily() { return this._addrs.remoteFamily; }
+  get localAddress() { return this._addrs.localAddress; }
+  get localPort() { return this._addrs.localPort; }
+  get localFamily() { return this._addrs.localFamily; }
+  get bytesRead() { return this._bytesRead; }
+  get pending() { return !this._handle || this.connecting; }
+
+  get bytesWritten() {
+    let bytes = this._bytesDispatched;
+    const buffered = this.writableBuffer;
+    if (!buffered) return undefined;
+    for (const el of buffered) {
+      bytes += Buffer.isBuffer(el.chunk) ? el.chunk.length : Buffer.byteLength(el.chunk, el.encoding);
+    }
+    if (this._pendingWrite) bytes += this._pendingWrite[0].length;
+    return bytes;
+  }
+
+  get readyState() {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable && !this.writable) return 'readOnly';
+    if (!this.readable && this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  get bufferSize() {
+    return this.writableLength;
+  }
+}
+
+// Node's call forms: (options[, cb]), (port[, host][, cb]), (path[, cb]).
+function normalizeConnectArgs(args) {
+  if (args.length === 0) return [{}, null];
+  const last = args[args.length - 1];
+  const cb = typeof last === 'function' ? last : null;
+  const first = args[0];
+  let options;
+  if (first !== null && typeof first === 'object') options = first;
+  else if (typeof first === 'string' && !/^\d+$/.test(first)) options = { path: first };
+  else {
+    options = { port: first };
+    if (typeof args[1] === 'string') options.host = args[1];
+  }
+  return [options, cb];
+}
+
+module.exports = { Socket, normalizeConnectArgs };
