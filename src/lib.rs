@@ -1,1 +1,1 @@
-pub fn _x(){}
+pub mod tls;

@@ -1,0 +1,3 @@
+mod der;
+pub mod error;
+pub mod material;
