@@ -60,6 +60,26 @@ pub(crate) fn spki_parts(spki_der: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((alg.contents, bit_string_bytes(key.contents)?))
 }
 
+/// Dotted form of an OBJECT IDENTIFIER's contents.
+pub(crate) fn oid_string(contents: &[u8]) -> String {
+    let mut arcs: Vec<u64> = Vec::new();
+    let mut acc: u64 = 0;
+    for b in contents {
+        acc = (acc << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            if arcs.is_empty() {
+                let first = (acc / 40).min(2);
+                arcs.push(first);
+                arcs.push(acc - first * 40);
+            } else {
+                arcs.push(acc);
+            }
+            acc = 0;
+        }
+    }
+    arcs.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+}
+
 fn bit_string_bytes(contents: &[u8]) -> Option<&[u8]> {
     match contents.split_first() {
         Some((0, bytes)) => Some(bytes),
@@ -81,5 +101,11 @@ mod tests {
         assert_eq!(tlv(&long).expect("long form").contents.len(), 0x80);
         assert!(tlv(&[0x04, 0x05, 1, 2]).is_none());
         assert!(tlv(&[0x04, 0x85, 1, 1, 1, 1, 1]).is_none());
+    }
+
+    #[test]
+    fn decodes_oids_to_dotted_form() {
+        assert_eq!(oid_string(&[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01]), "1.3.6.1.5.5.7.3.1");
+        assert_eq!(oid_string(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01]), "1.2.840.113549.1.9.1");
     }
 }
