@@ -101,7 +101,7 @@ impl X509Code {
             CertSignatureFailure => "certificate signature failure",
             UnableToDecodeIssuerPublicKey => "unable to decode issuer public key",
             InvalidCa => "invalid CA certificate",
-            InvalidPurpose => "unsupported certificate purpose",
+            InvalidPurpose => "unsuitable certificate purpose",
             PathLengthExceeded => "path length constraint exceeded",
             UnhandledCriticalExtension => "unhandled critical extension",
             CertChainTooLong => "certificate chain too long",

@@ -26,3 +26,10 @@ pub mod verify;
 pub use config::{build_client_config, build_server_config, ClientTls, ClientTlsOptions, ServerTls, ServerTlsOptions};
 pub use error::{handshake_error_code, TlsError, VerifyError};
 pub use material::{MaterialSources, Source};
+
+#[cfg(test)]
+mod test_util;
+#[cfg(test)]
+mod verify_tests;
+#[cfg(test)]
+mod peer_cert_tests;
