@@ -33,3 +33,5 @@ mod test_util;
 mod verify_tests;
 #[cfg(test)]
 mod peer_cert_tests;
+#[cfg(test)]
+mod config_tests;
