@@ -45,9 +45,15 @@ impl AuthzError {
     /// Message in the style of the original's `'Client Rejected: ' + name`.
     pub fn message(&self) -> String {
         match self {
-            AuthzError::NoCertificate => "Client Rejected: no client certificate (allowClients is set)".to_string(),
-            AuthzError::Denied { name, pattern } => format!("Client Rejected: {name} (denyClients '{pattern}')"),
-            AuthzError::NotAllowed { name } => format!("Client Rejected: {name} (not in allowClients)"),
+            AuthzError::NoCertificate => {
+                "Client Rejected: no client certificate (allowClients is set)".to_string()
+            }
+            AuthzError::Denied { name, pattern } => {
+                format!("Client Rejected: {name} (denyClients '{pattern}')")
+            }
+            AuthzError::NotAllowed { name } => {
+                format!("Client Rejected: {name} (not in allowClients)")
+            }
         }
     }
 }
@@ -61,17 +67,36 @@ impl AuthzPolicy {
     /// name (first CN, else first DNS/email SAN) when there is one.
     pub fn check(&self, names: Option<&CertNames>) -> Result<Option<String>, AuthzError> {
         let Some(names) = names else {
-            return if self.allow.is_empty() { Ok(None) } else { Err(AuthzError::NoCertificate) };
+            return if self.allow.is_empty() {
+                Ok(None)
+            } else {
+                Err(AuthzError::NoCertificate)
+            };
         };
-        let display = names.cns.first().or(names.dns.first()).or(names.emails.first()).cloned();
+        let display = names
+            .cns
+            .first()
+            .or(names.dns.first())
+            .or(names.emails.first())
+            .cloned();
         let candidates = candidates(names);
         for pattern in &self.deny {
             if let Some((name, _)) = candidates.iter().find(|(n, ci)| glob(pattern, n, *ci)) {
-                return Err(AuthzError::Denied { name: name.to_string(), pattern: pattern.clone() });
+                return Err(AuthzError::Denied {
+                    name: name.to_string(),
+                    pattern: pattern.clone(),
+                });
             }
         }
-        if !self.allow.is_empty() && !self.allow.iter().any(|p| candidates.iter().any(|(n, ci)| glob(p, n, *ci))) {
-            return Err(AuthzError::NotAllowed { name: display.unwrap_or_else(|| "<no name>".to_string()) });
+        if !self.allow.is_empty()
+            && !self
+                .allow
+                .iter()
+                .any(|p| candidates.iter().any(|(n, ci)| glob(p, n, *ci)))
+        {
+            return Err(AuthzError::NotAllowed {
+                name: display.unwrap_or_else(|| "<no name>".to_string()),
+            });
         }
         Ok(display)
     }
@@ -80,13 +105,21 @@ impl AuthzPolicy {
 /// (name, compare case-insensitively)
 fn candidates(names: &CertNames) -> Vec<(&str, bool)> {
     let cns = names.cns.iter().map(|n| (n.as_str(), false));
-    let dns = names.dns.iter().chain(&names.emails).map(|n| (n.as_str(), true));
+    let dns = names
+        .dns
+        .iter()
+        .chain(&names.emails)
+        .map(|n| (n.as_str(), true));
     cns.chain(dns).collect()
 }
 
 /// `*` matches any run of characters; everything else literally.
 pub fn glob(pattern: &str, name: &str, case_insensitive: bool) -> bool {
-    let (p, n) = if case_insensitive { (pattern.to_lowercase(), name.to_lowercase()) } else { (pattern.to_string(), name.to_string()) };
+    let (p, n) = if case_insensitive {
+        (pattern.to_lowercase(), name.to_lowercase())
+    } else {
+        (pattern.to_string(), name.to_string())
+    };
     let pieces: Vec<&str> = p.split('*').collect();
     if pieces.len() == 1 {
         return p == n;
@@ -118,51 +151,81 @@ mod tests {
         }
     }
     fn policy(allow: &[&str], deny: &[&str]) -> AuthzPolicy {
-        AuthzPolicy { allow: allow.iter().map(|s| s.to_string()).collect(), deny: deny.iter().map(|s| s.to_string()).collect() }
+        AuthzPolicy {
+            allow: allow.iter().map(|s| s.to_string()).collect(),
+            deny: deny.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     #[test]
     fn allow_list_admits_listed_names_only() {
         let p = policy(&["alice"], &[]);
-        assert_eq!(p.check(Some(&client("alice", &[], &[]))), Ok(Some("alice".into())));
-        assert_eq!(p.check(Some(&client("bob", &[], &[]))), Err(AuthzError::NotAllowed { name: "bob".into() }));
+        assert_eq!(
+            p.check(Some(&client("alice", &[], &[]))),
+            Ok(Some("alice".into()))
+        );
+        assert_eq!(
+            p.check(Some(&client("bob", &[], &[]))),
+            Err(AuthzError::NotAllowed { name: "bob".into() })
+        );
     }
 
     #[test]
     fn deny_list_refuses_listed_names() {
         let p = policy(&[], &["bob"]);
         assert!(p.check(Some(&client("alice", &[], &[]))).is_ok());
-        assert_eq!(p.check(Some(&client("bob", &[], &[]))), Err(AuthzError::Denied { name: "bob".into(), pattern: "bob".into() }));
+        assert_eq!(
+            p.check(Some(&client("bob", &[], &[]))),
+            Err(AuthzError::Denied {
+                name: "bob".into(),
+                pattern: "bob".into()
+            })
+        );
     }
 
     #[test]
     fn deny_wins_over_allow() {
         let p = policy(&["*"], &["mallory"]);
         assert!(p.check(Some(&client("alice", &[], &[]))).is_ok());
-        assert!(matches!(p.check(Some(&client("mallory", &[], &[]))), Err(AuthzError::Denied { .. })));
+        assert!(matches!(
+            p.check(Some(&client("mallory", &[], &[]))),
+            Err(AuthzError::Denied { .. })
+        ));
     }
 
     #[test]
     fn globs_match_cn_dns_and_email_sans() {
         let p = policy(&["*.example.com"], &[]);
-        assert!(p.check(Some(&client("alice", &["Alice.Example.com"], &[]))).is_ok());
+        assert!(p
+            .check(Some(&client("alice", &["Alice.Example.com"], &[])))
+            .is_ok());
         assert!(p.check(Some(&client("alice", &[], &[]))).is_err());
         let p = policy(&["*@example.com"], &[]);
-        assert!(p.check(Some(&client("x", &[], &["alice@example.com"]))).is_ok());
+        assert!(p
+            .check(Some(&client("x", &[], &["alice@example.com"])))
+            .is_ok());
         let p = policy(&["svc-*-prod"], &["svc-*-test*"]);
         assert!(p.check(Some(&client("svc-api-prod", &[], &[]))).is_ok());
         assert!(p.check(Some(&client("svc-api-staging", &[], &[]))).is_err());
-        assert!(matches!(p.check(Some(&client("svc-x-test-prod", &[], &[]))), Err(AuthzError::Denied { .. })));
+        assert!(matches!(
+            p.check(Some(&client("svc-x-test-prod", &[], &[]))),
+            Err(AuthzError::Denied { .. })
+        ));
     }
 
     #[test]
     fn cn_comparison_is_case_sensitive() {
-        assert!(policy(&["alice"], &[]).check(Some(&client("Alice", &[], &[]))).is_err());
+        assert!(policy(&["alice"], &[])
+            .check(Some(&client("Alice", &[], &[])))
+            .is_err());
     }
 
     #[test]
     fn no_certificate_fails_an_allow_list_but_passes_deny_only_and_empty_policies() {
-        assert_eq!(policy(&["alice"], &[]).check(None), Err(AuthzError::NoCertificate));
+        assert_eq!(
+            policy(&["alice"], &[]).check(None),
+            Err(AuthzError::NoCertificate)
+        );
         assert_eq!(policy(&[], &["bob"]).check(None), Ok(None));
         assert_eq!(AuthzPolicy::default().check(None), Ok(None));
     }

@@ -69,14 +69,22 @@ impl<'a> CertInfo<'a> {
                 ParsedExtension::AuthorityKeyIdentifier(a) => {
                     info.aki = a.key_identifier.as_ref().map(|k| k.0.to_vec())
                 }
-                ParsedExtension::BasicConstraints(b) => info.bc = Some((b.ca, b.path_len_constraint)),
+                ParsedExtension::BasicConstraints(b) => {
+                    info.bc = Some((b.ca, b.path_len_constraint))
+                }
                 ParsedExtension::KeyUsage(k) => {
-                    info.ku = Some((k.digital_signature(), k.key_encipherment(), k.key_agreement(), k.key_cert_sign()))
+                    info.ku = Some((
+                        k.digital_signature(),
+                        k.key_encipherment(),
+                        k.key_agreement(),
+                        k.key_cert_sign(),
+                    ))
                 }
-                ParsedExtension::ExtendedKeyUsage(e) => info.eku = Some((e.server_auth, e.client_auth)),
-                ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::ParseError { .. } => {
-                    info.unknown_critical |= ext.critical
+                ParsedExtension::ExtendedKeyUsage(e) => {
+                    info.eku = Some((e.server_auth, e.client_auth))
                 }
+                ParsedExtension::UnsupportedExtension { .. }
+                | ParsedExtension::ParseError { .. } => info.unknown_critical |= ext.critical,
                 _ => {}
             }
         }
@@ -150,8 +158,15 @@ pub(crate) fn openssl_verify(
     now: i64,
     algs: &WebPkiSupportedAlgorithms,
 ) -> Result<(), X509Code> {
-    let leaf = chain.first().and_then(|c| CertInfo::parse(c.as_ref())).ok_or(X509Code::CertRejected)?;
-    let untrusted: Vec<CertInfo<'_>> = chain.iter().skip(1).filter_map(|c| CertInfo::parse(c.as_ref())).collect();
+    let leaf = chain
+        .first()
+        .and_then(|c| CertInfo::parse(c.as_ref()))
+        .ok_or(X509Code::CertRejected)?;
+    let untrusted: Vec<CertInfo<'_>> = chain
+        .iter()
+        .skip(1)
+        .filter_map(|c| CertInfo::parse(c.as_ref()))
+        .collect();
     let mut errors = Vec::new();
     let path = build_path(leaf, &untrusted, store, &mut errors);
     check_extensions(&path, purpose, &mut errors);
@@ -163,10 +178,17 @@ pub(crate) fn openssl_verify(
 }
 
 /// OpenSSL's build_chain: issuers from the trust store first, then from the peer's chain.
-fn build_path<'a>(leaf: CertInfo<'a>, untrusted: &[CertInfo<'a>], store: &'a TrustStore, errors: &mut Vec<X509Code>) -> Vec<Node<'a>> {
-    let mut path = vec![Node { info: leaf, trusted: false }];
-    loop {
-        let Some(top) = path.last() else { break };
+fn build_path<'a>(
+    leaf: CertInfo<'a>,
+    untrusted: &[CertInfo<'a>],
+    store: &'a TrustStore,
+    errors: &mut Vec<X509Code>,
+) -> Vec<Node<'a>> {
+    let mut path = vec![Node {
+        info: leaf,
+        trusted: false,
+    }];
+    while let Some(top) = path.last() {
         if top.trusted && top.info.self_signed() {
             return path;
         }
@@ -181,7 +203,10 @@ fn build_path<'a>(leaf: CertInfo<'a>, untrusted: &[CertInfo<'a>], store: &'a Tru
             .find(|c| top.info.issued_by(c));
         if let Some(issuer) = trusted_issuer {
             let self_signed_top = top.info.self_signed();
-            let node = Node { info: issuer, trusted: true };
+            let node = Node {
+                info: issuer,
+                trusted: true,
+            };
             if self_signed_top {
                 // An untrusted self-signed cert that the store holds (or a twin of): trusted.
                 path.pop();
@@ -197,13 +222,20 @@ fn build_path<'a>(leaf: CertInfo<'a>, untrusted: &[CertInfo<'a>], store: &'a Tru
             .find(|c| top.info.issued_by(c) && !path.iter().any(|n| n.info.der == c.der))
             .cloned();
         match next {
-            Some(info) => path.push(Node { info, trusted: false }),
+            Some(info) => path.push(Node {
+                info,
+                trusted: false,
+            }),
             None => break,
         }
     }
     if let Some(top) = path.last() {
         let code = if top.info.self_signed() {
-            if path.len() == 1 { X509Code::DepthZeroSelfSignedCert } else { X509Code::SelfSignedCertInChain }
+            if path.len() == 1 {
+                X509Code::DepthZeroSelfSignedCert
+            } else {
+                X509Code::SelfSignedCertInChain
+            }
         } else if top.trusted {
             X509Code::UnableToGetIssuerCert
         } else if path.len() == 1 {
@@ -249,7 +281,12 @@ fn check_extensions(path: &[Node<'_>], purpose: Purpose, errors: &mut Vec<X509Co
 
 /// OpenSSL's internal_verify: from the top down, each signature with its issuer's key
 /// (a self-signed top is not checked), then each certificate's validity dates.
-fn internal_verify(path: &[Node<'_>], now: i64, algs: &WebPkiSupportedAlgorithms, errors: &mut Vec<X509Code>) {
+fn internal_verify(
+    path: &[Node<'_>],
+    now: i64,
+    algs: &WebPkiSupportedAlgorithms,
+    errors: &mut Vec<X509Code>,
+) {
     let Some(top) = path.last() else { return };
     let n = path.len();
     let start = if top.info.self_signed() {
@@ -283,13 +320,28 @@ fn check_time(x: &CertInfo<'_>, now: i64, errors: &mut Vec<X509Code>) {
 
 /// `child`'s signature, verified with `issuer`'s public key by a provider algorithm whose
 /// (public key, signature) algorithm identifiers match the certificates'.
-pub(crate) fn check_signature(child: &CertInfo<'_>, issuer: &CertInfo<'_>, algs: &WebPkiSupportedAlgorithms) -> Result<(), X509Code> {
+pub(crate) fn check_signature(
+    child: &CertInfo<'_>,
+    issuer: &CertInfo<'_>,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Result<(), X509Code> {
     let signed = der::signed_parts(child.der).ok_or(X509Code::CertSignatureFailure)?;
-    let (key_alg, key) = der::spki_parts(&issuer.spki).ok_or(X509Code::UnableToDecodeIssuerPublicKey)?;
+    let (key_alg, key) =
+        der::spki_parts(&issuer.spki).ok_or(X509Code::UnableToDecodeIssuerPublicKey)?;
     let verified = algs
         .all
         .iter()
-        .filter(|a| a.public_key_alg_id().as_ref() == key_alg && a.signature_alg_id().as_ref() == signed.sig_alg)
-        .any(|a| a.verify_signature(key, signed.tbs, signed.signature).is_ok());
-    if verified { Ok(()) } else { Err(X509Code::CertSignatureFailure) }
+        .filter(|a| {
+            a.public_key_alg_id().as_ref() == key_alg
+                && a.signature_alg_id().as_ref() == signed.sig_alg
+        })
+        .any(|a| {
+            a.verify_signature(key, signed.tbs, signed.signature)
+                .is_ok()
+        });
+    if verified {
+        Ok(())
+    } else {
+        Err(X509Code::CertSignatureFailure)
+    }
 }

@@ -11,7 +11,9 @@ use rustls::sign::SingleCertAndKey;
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 
 use super::authz::AuthzPolicy;
-use super::error::{TlsError, ERR_CONFIG, ERR_INVALID_PROTOCOL_VERSION, ERR_MATERIAL, ERR_UNSUPPORTED_OPTION};
+use super::error::{
+    TlsError, ERR_CONFIG, ERR_INVALID_PROTOCOL_VERSION, ERR_MATERIAL, ERR_UNSUPPORTED_OPTION,
+};
 use super::material::{load_material, Material, MaterialSources};
 use super::verifier::{NodeClientVerifier, NodeServerVerifier, VerifyPolicy};
 use super::verify::{Purpose, TrustStore};
@@ -19,7 +21,8 @@ use super::verify::{Purpose, TrustStore};
 /// The process-wide crypto provider (aws-lc-rs).
 pub fn provider() -> Arc<CryptoProvider> {
     static P: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    P.get_or_init(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider())).clone()
+    P.get_or_init(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .clone()
 }
 
 /// `tls.createServer`-style options (cio's option names in comments).
@@ -103,19 +106,42 @@ pub struct ClientTls {
 
 /// Node's `minVersion`/`maxVersion` → rustls versions. Node's other valid names (TLSv1,
 /// TLSv1.1) are refused as unsupported; anything else is Node's invalid-version error.
-pub fn protocol_versions(min: Option<&str>, max: Option<&str>) -> Result<Vec<&'static SupportedProtocolVersion>, TlsError> {
+pub fn protocol_versions(
+    min: Option<&str>,
+    max: Option<&str>,
+) -> Result<Vec<&'static SupportedProtocolVersion>, TlsError> {
     fn rank(option: &str, v: &str) -> Result<u8, TlsError> {
         match v {
             "TLSv1.2" => Ok(2),
             "TLSv1.3" => Ok(3),
-            "TLSv1" | "TLSv1.1" => Err(TlsError::new(ERR_UNSUPPORTED_OPTION, format!("{option} '{v}' is not supported (cio supports TLSv1.2 and TLSv1.3)"))),
-            _ => Err(TlsError::new(ERR_INVALID_PROTOCOL_VERSION, format!("\"{v}\" is not a valid {} TLS protocol version", if option == "minVersion" { "minimum" } else { "maximum" }))),
+            "TLSv1" | "TLSv1.1" => Err(TlsError::new(
+                ERR_UNSUPPORTED_OPTION,
+                format!("{option} '{v}' is not supported (cio supports TLSv1.2 and TLSv1.3)"),
+            )),
+            _ => Err(TlsError::new(
+                ERR_INVALID_PROTOCOL_VERSION,
+                format!(
+                    "\"{v}\" is not a valid {} TLS protocol version",
+                    if option == "minVersion" {
+                        "minimum"
+                    } else {
+                        "maximum"
+                    }
+                ),
+            )),
         }
     }
     let lo = min.map(|v| rank("minVersion", v)).transpose()?.unwrap_or(2);
     let hi = max.map(|v| rank("maxVersion", v)).transpose()?.unwrap_or(3);
     if lo > hi {
-        return Err(TlsError::new(ERR_UNSUPPORTED_OPTION, format!("minVersion {} is above maxVersion {}", min.unwrap_or("TLSv1.2"), max.unwrap_or("TLSv1.3"))));
+        return Err(TlsError::new(
+            ERR_UNSUPPORTED_OPTION,
+            format!(
+                "minVersion {} is above maxVersion {}",
+                min.unwrap_or("TLSv1.2"),
+                max.unwrap_or("TLSv1.3")
+            ),
+        ));
     }
     let mut out = Vec::new();
     if hi >= 3 {
@@ -156,7 +182,9 @@ pub fn build_server_config(opts: &ServerTlsOptions) -> Result<ServerTls, TlsErro
         authz: opts.authz.clone(),
         algs: provider.signature_verification_algorithms,
     });
-    let builder = ServerConfig::builder_with_provider(provider.clone()).with_protocol_versions(&versions).map_err(config_error)?;
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(config_error)?;
     let builder = if opts.request_cert || !opts.authz.is_empty() {
         builder.with_client_cert_verifier(Arc::new(NodeClientVerifier::new(policy.clone())))
     } else {
@@ -170,7 +198,10 @@ pub fn build_server_config(opts: &ServerTlsOptions) -> Result<ServerTls, TlsErro
         config.session_storage = Arc::new(NoServerSessionStorage {});
         config.send_tls13_tickets = 0;
     }
-    Ok(ServerTls { config: Arc::new(config), policy })
+    Ok(ServerTls {
+        config: Arc::new(config),
+        policy,
+    })
 }
 
 pub fn build_client_config(opts: &ClientTlsOptions) -> Result<ClientTls, TlsError> {
@@ -190,7 +221,9 @@ pub fn build_client_config(opts: &ClientTlsOptions) -> Result<ClientTls, TlsErro
         .with_protocol_versions(&versions)
         .map_err(config_error)?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(NodeServerVerifier { policy: policy.clone() }));
+        .with_custom_certificate_verifier(Arc::new(NodeServerVerifier {
+            policy: policy.clone(),
+        }));
     let mut config = match material.certified {
         Some(ck) => builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(ck))),
         None => builder.with_no_client_auth(),
@@ -199,5 +232,8 @@ pub fn build_client_config(opts: &ClientTlsOptions) -> Result<ClientTls, TlsErro
     if !opts.session_resumption {
         config.resumption = Resumption::disabled();
     }
-    Ok(ClientTls { config: Arc::new(config), policy })
+    Ok(ClientTls {
+        config: Arc::new(config),
+        policy,
+    })
 }

@@ -30,7 +30,12 @@ pub(crate) fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
     if end > input.len() {
         return None;
     }
-    Some(Tlv { tag, contents: &input[hdr..end], whole: &input[..end], rest: &input[end..] })
+    Some(Tlv {
+        tag,
+        contents: &input[hdr..end],
+        whole: &input[..end],
+        rest: &input[end..],
+    })
 }
 
 const SEQUENCE: u8 = 0x30;
@@ -49,7 +54,11 @@ pub(crate) fn signed_parts(cert_der: &[u8]) -> Option<SignedParts<'_>> {
     let tbs = tlv(outer.contents).filter(|t| t.tag == SEQUENCE)?;
     let alg = tlv(tbs.rest).filter(|t| t.tag == SEQUENCE)?;
     let sig = tlv(alg.rest).filter(|t| t.tag == BIT_STRING)?;
-    Some(SignedParts { tbs: tbs.whole, sig_alg: alg.contents, signature: bit_string_bytes(sig.contents)? })
+    Some(SignedParts {
+        tbs: tbs.whole,
+        sig_alg: alg.contents,
+        signature: bit_string_bytes(sig.contents)?,
+    })
 }
 
 /// A SubjectPublicKeyInfo's AlgorithmIdentifier contents and the key bits.
@@ -77,7 +86,10 @@ pub(crate) fn oid_string(contents: &[u8]) -> String {
             acc = 0;
         }
     }
-    arcs.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
+    arcs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn bit_string_bytes(contents: &[u8]) -> Option<&[u8]> {
@@ -95,9 +107,12 @@ mod tests {
     fn reads_short_and_long_lengths_and_refuses_truncation() {
         let short = [0x04, 0x02, 0xAA, 0xBB, 0xFF];
         let t = tlv(&short).expect("short form");
-        assert_eq!((t.tag, t.contents, t.rest), (4, &[0xAA, 0xBB][..], &[0xFF][..]));
+        assert_eq!(
+            (t.tag, t.contents, t.rest),
+            (4, &[0xAA, 0xBB][..], &[0xFF][..])
+        );
         let mut long = vec![0x04, 0x81, 0x80];
-        long.extend(std::iter::repeat(7).take(0x80));
+        long.extend(std::iter::repeat_n(7, 0x80));
         assert_eq!(tlv(&long).expect("long form").contents.len(), 0x80);
         assert!(tlv(&[0x04, 0x05, 1, 2]).is_none());
         assert!(tlv(&[0x04, 0x85, 1, 1, 1, 1, 1]).is_none());
@@ -105,7 +120,13 @@ mod tests {
 
     #[test]
     fn decodes_oids_to_dotted_form() {
-        assert_eq!(oid_string(&[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01]), "1.3.6.1.5.5.7.3.1");
-        assert_eq!(oid_string(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01]), "1.2.840.113549.1.9.1");
+        assert_eq!(
+            oid_string(&[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01]),
+            "1.3.6.1.5.5.7.3.1"
+        );
+        assert_eq!(
+            oid_string(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01]),
+            "1.2.840.113549.1.9.1"
+        );
     }
 }

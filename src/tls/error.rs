@@ -31,7 +31,10 @@ pub const ERR_ALTNAME_INVALID: &str = "ERR_TLS_CERT_ALTNAME_INVALID";
 
 impl TlsError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        TlsError { code, message: message.into() }
+        TlsError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -126,7 +129,12 @@ pub struct VerifyError {
 
 impl From<X509Code> for VerifyError {
     fn from(c: X509Code) -> Self {
-        VerifyError { code: c.code(), message: c.message().to_string(), reason: None, host: None }
+        VerifyError {
+            code: c.code(),
+            message: c.message().to_string(),
+            reason: None,
+            host: None,
+        }
     }
 }
 
@@ -141,7 +149,12 @@ impl VerifyError {
     }
 
     pub fn client_rejected(message: String) -> Self {
-        VerifyError { code: ERR_CLIENT_REJECTED, message, reason: None, host: None }
+        VerifyError {
+            code: ERR_CLIENT_REJECTED,
+            message,
+            reason: None,
+            host: None,
+        }
     }
 
     /// Wraps this error so it can travel through rustls and come back out with
@@ -225,15 +238,19 @@ mod tests {
     fn missing_client_certificate_maps_to_nodes_codes_on_both_sides() {
         let server = handshake_error_code(&RustlsError::NoCertificatesPresented);
         assert_eq!(server.0, "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE");
-        let client =
-            handshake_error_code(&RustlsError::AlertReceived(AlertDescription::CertificateRequired));
+        let client = handshake_error_code(&RustlsError::AlertReceived(
+            AlertDescription::CertificateRequired,
+        ));
         assert_eq!(client.0, "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED");
     }
 
     #[test]
     fn altname_error_has_nodes_message_prefix() {
         let e = VerifyError::altname("Host: a. is not cert's CN: b".into(), "a");
-        assert_eq!(e.message, "Hostname/IP does not match certificate's altnames: Host: a. is not cert's CN: b");
+        assert_eq!(
+            e.message,
+            "Hostname/IP does not match certificate's altnames: Host: a. is not cert's CN: b"
+        );
         assert_eq!(e.host.as_deref(), Some("a"));
     }
 }

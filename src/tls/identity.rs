@@ -20,8 +20,16 @@ pub(crate) fn check_names(host: &str, names: &CertNames) -> Result<(), VerifyErr
         if names.ips.contains(&ip) {
             return Ok(());
         }
-        let list = names.ips.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ");
-        return Err(VerifyError::altname(format!("IP: {hostname} is not in the cert's list: {list}"), host));
+        let list = names
+            .ips
+            .iter()
+            .map(IpAddr::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(VerifyError::altname(
+            format!("IP: {hostname} is not in the cert's list: {list}"),
+            host,
+        ));
     }
     let host_parts = split_host(hostname);
     if !names.dns.is_empty() {
@@ -29,16 +37,25 @@ pub(crate) fn check_names(host: &str, names: &CertNames) -> Result<(), VerifyErr
             return Ok(());
         }
         let alt = names.subjectaltname.as_deref().unwrap_or("");
-        return Err(VerifyError::altname(format!("Host: {hostname}. is not in the cert's altnames: {alt}"), host));
+        return Err(VerifyError::altname(
+            format!("Host: {hostname}. is not in the cert's altnames: {alt}"),
+            host,
+        ));
     }
     if !names.cns.is_empty() {
         if names.cns.iter().any(|p| matches(&host_parts, p)) {
             return Ok(());
         }
         let cn = names.cns.join(",");
-        return Err(VerifyError::altname(format!("Host: {hostname}. is not cert's CN: {cn}"), host));
+        return Err(VerifyError::altname(
+            format!("Host: {hostname}. is not cert's CN: {cn}"),
+            host,
+        ));
     }
-    Err(VerifyError::altname("Cert does not contain a DNS name".to_string(), host))
+    Err(VerifyError::altname(
+        "Cert does not contain a DNS name".to_string(),
+        host,
+    ))
 }
 
 fn unfqdn(host: &str) -> &str {
@@ -46,7 +63,11 @@ fn unfqdn(host: &str) -> &str {
 }
 
 fn split_host(host: &str) -> Vec<String> {
-    unfqdn(host).to_lowercase().split('.').map(str::to_string).collect()
+    unfqdn(host)
+        .to_lowercase()
+        .split('.')
+        .map(str::to_string)
+        .collect()
 }
 
 /// Node's `check(hostParts, pattern, wildcards = true)`.
@@ -58,7 +79,10 @@ fn matches(host_parts: &[String], pattern: &str) -> bool {
     if host_parts.len() != pattern_parts.len() || pattern_parts.iter().any(String::is_empty) {
         return false;
     }
-    if pattern_parts.iter().any(|p| p.chars().any(|c| !('\u{21}'..='\u{7f}').contains(&c))) {
+    if pattern_parts
+        .iter()
+        .any(|p| p.chars().any(|c| !('\u{21}'..='\u{7f}').contains(&c)))
+    {
         return false;
     }
     for i in (1..host_parts.len()).rev() {
@@ -76,7 +100,9 @@ fn matches(host_parts: &[String], pattern: &str) -> bool {
         return false;
     }
     let (prefix, suffix) = (pieces[0], pieces[1]);
-    prefix.len() + suffix.len() <= host_sub.len() && host_sub.starts_with(prefix) && host_sub.ends_with(suffix)
+    prefix.len() + suffix.len() <= host_sub.len()
+        && host_sub.starts_with(prefix)
+        && host_sub.ends_with(suffix)
 }
 
 #[cfg(test)]
@@ -91,14 +117,24 @@ mod tests {
             dns: dns.iter().map(|s| s.to_string()).collect(),
             ips: ips.iter().map(|s| s.parse().expect("ip")).collect(),
             emails: vec![],
-            subjectaltname: if alt.is_empty() { None } else { Some(alt.join(", ")) },
+            subjectaltname: if alt.is_empty() {
+                None
+            } else {
+                Some(alt.join(", "))
+            },
         }
     }
 
     fn fixture(name: &str) -> Vec<u8> {
-        let pem = std::fs::read(format!("{}/__test__/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture");
+        let pem = std::fs::read(format!(
+            "{}/__test__/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("fixture");
         use rustls_pki_types::pem::PemObject;
-        rustls_pki_types::CertificateDer::from_pem_slice(&pem).expect("pem").to_vec()
+        rustls_pki_types::CertificateDer::from_pem_slice(&pem)
+            .expect("pem")
+            .to_vec()
     }
 
     #[test]
@@ -128,9 +164,17 @@ mod tests {
 
     #[test]
     fn cn_is_ignored_when_dns_sans_exist() {
-        assert!(check_names("cn.example.com", &names(&["other.example.com"], &["cn.example.com"], &[])).is_err());
+        assert!(check_names(
+            "cn.example.com",
+            &names(&["other.example.com"], &["cn.example.com"], &[])
+        )
+        .is_err());
         // Only an IP SAN: the CN still counts for names, as in Node.
-        assert!(check_names("cn.example.com", &names(&[], &["cn.example.com"], &["10.0.0.1"])).is_ok());
+        assert!(check_names(
+            "cn.example.com",
+            &names(&[], &["cn.example.com"], &["10.0.0.1"])
+        )
+        .is_ok());
     }
 
     #[test]

@@ -73,14 +73,19 @@ pub struct Material {
 pub fn read_source(option: &str, source: &Source) -> Result<Vec<u8>, TlsError> {
     let label = source.label();
     let fail = |code: &'static str, why: &str| {
-        TlsError::new(code, format!("Unable to read '{option}' from: {label} ({code}: {why})"))
+        TlsError::new(
+            code,
+            format!("Unable to read '{option}' from: {label} ({code}: {why})"),
+        )
     };
     let bytes = match source {
         Source::Pem(b) => b.clone(),
         Source::Path(p) => {
             let path = absolute(p);
             match std::fs::metadata(&path) {
-                Ok(m) if m.is_dir() => return Err(fail("EISDIR", "illegal operation on a directory")),
+                Ok(m) if m.is_dir() => {
+                    return Err(fail("EISDIR", "illegal operation on a directory"))
+                }
                 Ok(_) => {}
                 Err(e) => return Err(io_error(e, &fail)),
             }
@@ -104,20 +109,39 @@ fn io_error(e: std::io::Error, fail: &dyn Fn(&'static str, &str) -> TlsError) ->
 }
 
 fn bad(option: &str, label: &str, why: &str) -> TlsError {
-    TlsError::new(ERR_MATERIAL, format!("Invalid '{option}' from: {label}: {why}"))
+    TlsError::new(
+        ERR_MATERIAL,
+        format!("Invalid '{option}' from: {label}: {why}"),
+    )
 }
 
 /// Every PEM section in `bytes`, with PEM syntax errors reported against option and label.
-fn sections(option: &str, label: &str, bytes: &[u8]) -> Result<Vec<(SectionKind, Vec<u8>)>, TlsError> {
+fn sections(
+    option: &str,
+    label: &str,
+    bytes: &[u8],
+) -> Result<Vec<(SectionKind, Vec<u8>)>, TlsError> {
     if !contains(bytes, b"-----BEGIN ") {
-        return Err(bad(option, label, "no PEM block found (expected PEM text such as -----BEGIN CERTIFICATE-----)"));
+        return Err(bad(
+            option,
+            label,
+            "no PEM block found (expected PEM text such as -----BEGIN CERTIFICATE-----)",
+        ));
     }
     let mut out = Vec::new();
     for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes) {
         match item {
             Ok(section) => out.push(section),
-            Err(pem::Error::Base64Decode(_)) => return Err(bad(option, label, "garbage inside a PEM block (invalid base64)")),
-            Err(pem::Error::MissingSectionEnd { .. }) => return Err(bad(option, label, "a PEM block has no -----END line")),
+            Err(pem::Error::Base64Decode(_)) => {
+                return Err(bad(
+                    option,
+                    label,
+                    "garbage inside a PEM block (invalid base64)",
+                ))
+            }
+            Err(pem::Error::MissingSectionEnd { .. }) => {
+                return Err(bad(option, label, "a PEM block has no -----END line"))
+            }
             Err(e) => return Err(bad(option, label, &format!("malformed PEM ({e})"))),
         }
     }
@@ -129,12 +153,18 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn is_key(kind: SectionKind) -> bool {
-    matches!(kind, SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey)
+    matches!(
+        kind,
+        SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey
+    )
 }
 
 /// All certificates of an option (`cert` or `ca`); every source must hold at least one, and
 /// each must parse as X.509.
-pub fn load_certs(option: &str, sources: &[Source]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub fn load_certs(
+    option: &str,
+    sources: &[Source],
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let mut certs = Vec::new();
     for source in sources {
         let label = source.label();
@@ -145,7 +175,11 @@ pub fn load_certs(option: &str, sources: &[Source]) -> Result<Vec<CertificateDer
             match kind {
                 SectionKind::Certificate => {
                     if x509_parser::parse_x509_certificate(&der).is_err() {
-                        return Err(bad(option, &label, "a CERTIFICATE block is not a valid X.509 certificate"));
+                        return Err(bad(
+                            option,
+                            &label,
+                            "a CERTIFICATE block is not a valid X.509 certificate",
+                        ));
                     }
                     found += 1;
                     certs.push(CertificateDer::from(der));
@@ -155,7 +189,11 @@ pub fn load_certs(option: &str, sources: &[Source]) -> Result<Vec<CertificateDer
             }
         }
         if found == 0 {
-            let why = if saw_key { "expected a certificate but found a private key" } else { "no CERTIFICATE block found" };
+            let why = if saw_key {
+                "expected a certificate but found a private key"
+            } else {
+                "no CERTIFICATE block found"
+            };
             return Err(bad(option, &label, why));
         }
     }
@@ -163,12 +201,16 @@ pub fn load_certs(option: &str, sources: &[Source]) -> Result<Vec<CertificateDer
 }
 
 /// The single private key of `option` (PKCS#8, PKCS#1 or SEC1), `None` when no source is given.
-pub fn load_key(option: &str, sources: &[Source]) -> Result<Option<PrivateKeyDer<'static>>, TlsError> {
+pub fn load_key(
+    option: &str,
+    sources: &[Source],
+) -> Result<Option<PrivateKeyDer<'static>>, TlsError> {
     let mut key: Option<PrivateKeyDer<'static>> = None;
     for source in sources {
         let label = source.label();
         let bytes = read_source(option, source)?;
-        if contains(&bytes, b"ENCRYPTED PRIVATE KEY") || contains(&bytes, b"Proc-Type: 4,ENCRYPTED") {
+        if contains(&bytes, b"ENCRYPTED PRIVATE KEY") || contains(&bytes, b"Proc-Type: 4,ENCRYPTED")
+        {
             return Err(bad(option, &label, "encrypted private keys are not supported (decrypt it first, e.g. `openssl pkey -in KEY -out KEY.plain`)"));
         }
         let mut saw_cert = false;
@@ -189,7 +231,11 @@ pub fn load_key(option: &str, sources: &[Source]) -> Result<Option<PrivateKeyDer
             key = Some(parsed);
         }
         if key.is_none() {
-            let why = if saw_cert { "expected a private key but found a certificate" } else { "no PRIVATE KEY block found" };
+            let why = if saw_cert {
+                "expected a private key but found a certificate"
+            } else {
+                "no PRIVATE KEY block found"
+            };
             return Err(bad(option, &label, why));
         }
     }
@@ -197,16 +243,43 @@ pub fn load_key(option: &str, sources: &[Source]) -> Result<Option<PrivateKeyDer
 }
 
 /// Loads all three options and checks that `key` belongs to the first certificate of `cert`.
-pub fn load_material(src: &MaterialSources, provider: &CryptoProvider) -> Result<Material, TlsError> {
+pub fn load_material(
+    src: &MaterialSources,
+    provider: &CryptoProvider,
+) -> Result<Material, TlsError> {
     let key = load_key("key", &src.key)?;
-    let chain = if src.cert.is_empty() { Vec::new() } else { load_certs("cert", &src.cert)? };
-    let ca = if src.ca.is_empty() { Vec::new() } else { load_certs("ca", &src.ca)? };
+    let chain = if src.cert.is_empty() {
+        Vec::new()
+    } else {
+        load_certs("cert", &src.cert)?
+    };
+    let ca = if src.ca.is_empty() {
+        Vec::new()
+    } else {
+        load_certs("ca", &src.ca)?
+    };
     let labels = |s: &[Source]| s.iter().map(Source::label).collect::<Vec<_>>().join(", ");
     let certified = match (key, chain.is_empty()) {
         (None, true) => None,
-        (Some(_), true) => return Err(TlsError::new(ERR_MATERIAL, format!("'key' ({}) was given without a 'cert'", labels(&src.key)))),
-        (None, false) => return Err(TlsError::new(ERR_MATERIAL, format!("'cert' ({}) was given without a 'key'", labels(&src.cert)))),
-        (Some(key), false) => Some(certified_key(chain, key, provider, &labels(&src.key), &labels(&src.cert))?),
+        (Some(_), true) => {
+            return Err(TlsError::new(
+                ERR_MATERIAL,
+                format!("'key' ({}) was given without a 'cert'", labels(&src.key)),
+            ))
+        }
+        (None, false) => {
+            return Err(TlsError::new(
+                ERR_MATERIAL,
+                format!("'cert' ({}) was given without a 'key'", labels(&src.cert)),
+            ))
+        }
+        (Some(key), false) => Some(certified_key(
+            chain,
+            key,
+            provider,
+            &labels(&src.key),
+            &labels(&src.cert),
+        )?),
     };
     Ok(Material { certified, ca })
 }
@@ -222,137 +295,29 @@ pub fn certified_key(
     cert_label: &str,
 ) -> Result<Arc<CertifiedKey>, TlsError> {
     let signing = provider.key_provider.load_private_key(key).map_err(|e| {
-        TlsError::new(ERR_MATERIAL, format!("Invalid 'key' from: {key_label}: not a usable private key ({e})"))
+        TlsError::new(
+            ERR_MATERIAL,
+            format!("Invalid 'key' from: {key_label}: not a usable private key ({e})"),
+        )
     })?;
-    let leaf = chain.first().ok_or_else(|| TlsError::new(ERR_MATERIAL, "'cert' holds no certificate"))?;
-    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
-        .map_err(|_| TlsError::new(ERR_MATERIAL, format!("Invalid 'cert' from: {cert_label}: not a valid X.509 certificate")))?;
+    let leaf = chain
+        .first()
+        .ok_or_else(|| TlsError::new(ERR_MATERIAL, "'cert' holds no certificate"))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).map_err(|_| {
+        TlsError::new(
+            ERR_MATERIAL,
+            format!("Invalid 'cert' from: {cert_label}: not a valid X.509 certificate"),
+        )
+    })?;
     if let Some(spki) = signing.public_key() {
         if spki.as_ref() != cert.tbs_certificate.subject_pki.raw {
             return Err(TlsError::new(
                 ERR_KEY_MISMATCH,
-                format!("'key' ({key_label}) does not match the certificate in 'cert' ({cert_label})"),
+                format!(
+                    "'key' ({key_label}) does not match the certificate in 'cert' ({cert_label})"
+                ),
             ));
         }
     }
     Ok(Arc::new(CertifiedKey::new(chain, signing)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) fn fixture(name: &str) -> String {
-        format!("{}/__test__/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-    }
-    fn path(name: &str) -> Vec<Source> {
-        vec![Source::Path(fixture(name))]
-    }
-    fn provider() -> CryptoProvider {
-        rustls::crypto::aws_lc_rs::default_provider()
-    }
-    fn sources(key: &str, cert: &str) -> MaterialSources {
-        MaterialSources { key: path(key), cert: path(cert), ca: vec![] }
-    }
-
-    #[test]
-    fn js_string_with_begin_is_pem_otherwise_a_path() {
-        assert!(matches!(Source::from_js_string("-----BEGIN CERTIFICATE-----\n"), Source::Pem(_)));
-        assert_eq!(Source::from_js_string("certs/a.pem"), Source::Path("certs/a.pem".into()));
-        assert!(Source::Path("rel.pem".into()).label().starts_with('/'));
-        assert_eq!(Source::Pem(vec![]).label(), "<buffer>");
-    }
-
-    #[test]
-    fn loads_pkcs8_pkcs1_and_sec1_keys_matching_their_certs() {
-        for (key, cert) in [("server.key", "server.crt"), ("alice.key", "alice.crt"), ("server-ec.key", "server-ec.crt"), ("bob.key", "bob.crt")] {
-            let m = load_material(&sources(key, cert), &provider()).unwrap_or_else(|e| panic!("{key}: {e}"));
-            assert!(m.certified.is_some(), "{key}");
-        }
-        assert!(matches!(load_key("key", &path("alice.key")).unwrap(), Some(PrivateKeyDer::Pkcs1(_))));
-        assert!(matches!(load_key("key", &path("server-ec.key")).unwrap(), Some(PrivateKeyDer::Sec1(_))));
-        assert!(matches!(load_key("key", &path("server.key")).unwrap(), Some(PrivateKeyDer::Pkcs8(_))));
-    }
-
-    #[test]
-    fn loads_a_legacy_v1_certificate_with_its_key() {
-        let m = load_material(&sources("legacy-server.key", "legacy-server.crt"), &provider()).expect("v1 loads");
-        assert!(m.certified.is_some());
-    }
-
-    #[test]
-    fn pem_strings_and_buffers_work_like_files_and_ca_arrays_concatenate() {
-        let key = std::fs::read(fixture("server.key")).unwrap();
-        let cert = String::from_utf8(std::fs::read(fixture("server.crt")).unwrap()).unwrap();
-        let src = MaterialSources {
-            key: vec![Source::Pem(key)],
-            cert: vec![Source::from_js_string(&cert)],
-            ca: vec![Source::Path(fixture("ca.crt")), Source::Path(fixture("legacy-ca.crt"))],
-        };
-        let m = load_material(&src, &provider()).expect("loads");
-        assert_eq!(m.ca.len(), 2);
-        assert_eq!(load_certs("cert", &path("inter-server-fullchain.crt")).unwrap().len(), 3);
-    }
-
-    fn err_of(r: Result<impl std::fmt::Debug, TlsError>) -> TlsError {
-        r.expect_err("should fail")
-    }
-
-    #[test]
-    fn missing_file_is_enoent_naming_option_and_absolute_path() {
-        let e = err_of(load_certs("ca", &[Source::Path("no/such.pem".into())]));
-        assert_eq!(e.code, "ENOENT");
-        assert!(e.message.starts_with("Unable to read 'ca' from: /"), "{}", e.message);
-        assert!(e.message.contains("no/such.pem"));
-    }
-
-    #[test]
-    fn directory_is_eisdir() {
-        let e = err_of(load_key("key", &[Source::Path(fixture(""))]));
-        assert_eq!(e.code, "EISDIR");
-        assert!(e.message.contains("'key'"));
-    }
-
-    #[test]
-    fn empty_file_no_pem_and_garbage_are_material_errors_naming_the_path() {
-        for (name, why) in [("empty.pem", "empty"), ("no-pem.txt", "no PEM block"), ("garbage.pem", "garbage inside a PEM block")] {
-            let e = err_of(load_certs("cert", &path(name)));
-            assert_eq!(e.code, ERR_MATERIAL, "{name}");
-            assert!(e.message.contains(why) && e.message.contains(name) && e.message.contains("'cert'"), "{}", e.message);
-        }
-        let e = err_of(load_certs("ca", &[Source::Pem(b"  \n".to_vec())]));
-        assert!(e.message.contains("<buffer>") && e.message.contains("empty"), "{}", e.message);
-    }
-
-    #[test]
-    fn certificate_where_a_key_is_expected_and_vice_versa() {
-        let e = err_of(load_key("key", &path("server.crt")));
-        assert!(e.message.contains("expected a private key but found a certificate"), "{}", e.message);
-        let e = err_of(load_certs("cert", &path("server.key")));
-        assert!(e.message.contains("expected a certificate but found a private key"), "{}", e.message);
-    }
-
-    #[test]
-    fn encrypted_keys_are_refused_clearly() {
-        for name in ["encrypted.key", "encrypted-legacy.key"] {
-            let e = err_of(load_key("key", &path(name)));
-            assert_eq!(e.code, ERR_MATERIAL);
-            assert!(e.message.contains("encrypted private keys are not supported") && e.message.contains(name), "{}", e.message);
-        }
-    }
-
-    #[test]
-    fn key_that_does_not_match_its_certificate_is_key_mismatch() {
-        let e = err_of(load_material(&sources("alice.key", "server.crt"), &provider()));
-        assert_eq!(e.code, ERR_KEY_MISMATCH);
-        assert!(e.message.contains("alice.key") && e.message.contains("server.crt"), "{}", e.message);
-        let e = err_of(load_material(&sources("server.key", "legacy-server.crt"), &provider()));
-        assert_eq!(e.code, ERR_KEY_MISMATCH);
-    }
-
-    #[test]
-    fn key_without_cert_is_an_error() {
-        let src = MaterialSources { key: path("server.key"), ..Default::default() };
-        assert_eq!(err_of(load_material(&src, &provider())).code, ERR_MATERIAL);
-    }
 }

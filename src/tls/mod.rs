@@ -13,8 +13,8 @@
 //! - [`error`]: `TlsError`, `VerifyError`, handshake error codes.
 
 pub mod authz;
-pub mod config;
 mod chain;
+pub mod config;
 mod der;
 pub mod error;
 pub mod identity;
@@ -23,15 +23,24 @@ pub mod peer_cert;
 pub mod verifier;
 pub mod verify;
 
-pub use config::{build_client_config, build_server_config, ClientTls, ClientTlsOptions, ServerTls, ServerTlsOptions};
+pub use config::{
+    build_client_config, build_server_config, ClientTls, ClientTlsOptions, ServerTls,
+    ServerTlsOptions,
+};
 pub use error::{handshake_error_code, TlsError, VerifyError};
 pub use material::{MaterialSources, Source};
 
 #[cfg(test)]
-mod test_util;
+mod auth_matrix_tests;
 #[cfg(test)]
-mod verify_tests;
+mod config_tests;
+#[cfg(test)]
+mod handshake_util;
+#[cfg(test)]
+mod material_tests;
 #[cfg(test)]
 mod peer_cert_tests;
 #[cfg(test)]
-mod config_tests;
+mod test_util;
+#[cfg(test)]
+mod verify_tests;

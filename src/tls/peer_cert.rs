@@ -21,7 +21,10 @@ pub struct Dn {
 
 impl Dn {
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice())
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
     }
 }
 
@@ -71,10 +74,13 @@ pub struct CertNames {
 pub fn peer_certificate(der: &[u8]) -> Option<PeerCert> {
     let (_, x) = x509_parser::parse_x509_certificate(der).ok()?;
     let (modulus, bits, exponent, pubkey, asn1_curve, nist_curve) = key_fields(&x);
-    let eku = x.extensions().iter().find_map(|e| match e.parsed_extension() {
-        ParsedExtension::ExtendedKeyUsage(_) => Some(eku_oids(e.value)),
-        _ => None,
-    });
+    let eku = x
+        .extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::ExtendedKeyUsage(_) => Some(eku_oids(e.value)),
+            _ => None,
+        });
     Some(PeerCert {
         subject: dn(x.subject()),
         issuer: dn(x.issuer()),
@@ -100,7 +106,10 @@ pub fn peer_certificate(der: &[u8]) -> Option<PeerCert> {
 /// Every parsable certificate of the peer's chain, leaf first (for `getPeerCertificate(true)`,
 /// whose `issuerCertificate` links the JS layer builds).
 pub fn peer_certificate_chain(certs: &[CertificateDer<'_>]) -> Vec<PeerCert> {
-    certs.iter().filter_map(|c| peer_certificate(c.as_ref())).collect()
+    certs
+        .iter()
+        .filter_map(|c| peer_certificate(c.as_ref()))
+        .collect()
 }
 
 /// The first subject CN (the client name cio passes to `isClientAllowed`).
@@ -118,7 +127,9 @@ fn names_of(x: &X509Certificate<'_>) -> CertNames {
         cns: x.subject().iter_common_name().map(attr_string).collect(),
         ..Default::default()
     };
-    let Ok(Some(san)) = x.subject_alternative_name() else { return names };
+    let Ok(Some(san)) = x.subject_alternative_name() else {
+        return names;
+    };
     let mut parts = Vec::new();
     for g in &san.value.general_names {
         match g {
@@ -160,14 +171,20 @@ fn ip_from(b: &[u8]) -> Option<IpAddr> {
 fn node_ip(b: &[u8]) -> String {
     match b.len() {
         4 => format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]),
-        16 => b.chunks(2).map(|p| format!("{:X}", (u16::from(p[0]) << 8) | u16::from(p[1]))).collect::<Vec<_>>().join(":"),
+        16 => b
+            .chunks(2)
+            .map(|p| format!("{:X}", (u16::from(p[0]) << 8) | u16::from(p[1])))
+            .collect::<Vec<_>>()
+            .join(":"),
         _ => "<invalid>".to_string(),
     }
 }
 
 /// Node JSON-quotes SAN values holding `"`, `\`, `,`, `'` or non-printable ASCII.
 fn alt_value(s: &str) -> String {
-    let safe = s.bytes().all(|c| !matches!(c, b'"' | b'\\' | b',' | b'\'') && (b' '..=b'~').contains(&c));
+    let safe = s
+        .bytes()
+        .all(|c| !matches!(c, b'"' | b'\\' | b',' | b'\'') && (b' '..=b'~').contains(&c));
     if safe {
         return s.to_string();
     }
@@ -187,7 +204,7 @@ fn alt_value(s: &str) -> String {
 fn attr_string(a: &x509_parser::x509::AttributeTypeAndValue<'_>) -> String {
     match a.as_str() {
         Ok(s) => s.to_string(),
-        Err(_) => String::from_utf8_lossy(a.attr_value().data.as_ref()).into_owned(),
+        Err(_) => String::from_utf8_lossy(a.attr_value().data).into_owned(),
     }
 }
 
@@ -230,7 +247,14 @@ fn short_name(oid: &str) -> Option<&'static str> {
     })
 }
 
-type KeyFields = (Option<String>, Option<u32>, Option<String>, Option<Vec<u8>>, Option<String>, Option<String>);
+type KeyFields = (
+    Option<String>,
+    Option<u32>,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<String>,
+);
 
 fn key_fields(x: &X509Certificate<'_>) -> KeyFields {
     let spki = &x.tbs_certificate.subject_pki;
@@ -238,18 +262,39 @@ fn key_fields(x: &X509Certificate<'_>) -> KeyFields {
         Ok(PublicKey::RSA(rsa)) => {
             let m = strip_zeros(rsa.modulus);
             let bits = m.first().map(|b| (m.len() as u32) * 8 - b.leading_zeros());
-            let e = strip_zeros(rsa.exponent).iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-            (Some(hex(m, "")), bits, Some(format!("0x{e:x}")), Some(spki.raw.to_vec()), None, None)
+            let e = strip_zeros(rsa.exponent)
+                .iter()
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+            (
+                Some(hex(m, "")),
+                bits,
+                Some(format!("0x{e:x}")),
+                Some(spki.raw.to_vec()),
+                None,
+                None,
+            )
         }
         Ok(PublicKey::EC(point)) => {
-            let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string());
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string());
             let (asn1, nist, bits) = match curve.as_deref() {
                 Some("1.2.840.10045.3.1.7") => ("prime256v1", "P-256", 256),
                 Some("1.3.132.0.34") => ("secp384r1", "P-384", 384),
                 Some("1.3.132.0.35") => ("secp521r1", "P-521", 521),
                 _ => return (None, None, None, Some(point.data().to_vec()), None, None),
             };
-            (None, Some(bits), None, Some(point.data().to_vec()), Some(asn1.into()), Some(nist.into()))
+            (
+                None,
+                Some(bits),
+                None,
+                Some(point.data().to_vec()),
+                Some(asn1.into()),
+                Some(nist.into()),
+            )
         }
         _ => (None, None, None, None, None, None),
     }
@@ -258,7 +303,9 @@ fn key_fields(x: &X509Certificate<'_>) -> KeyFields {
 fn eku_oids(ext_value: &[u8]) -> Vec<String> {
     // SEQUENCE OF OBJECT IDENTIFIER, kept in the certificate's order like Node.
     let mut out = Vec::new();
-    let Some(seq) = der::tlv(ext_value) else { return out };
+    let Some(seq) = der::tlv(ext_value) else {
+        return out;
+    };
     let mut rest = seq.contents;
     while let Some(t) = der::tlv(rest) {
         if t.tag == 0x06 {
@@ -275,7 +322,10 @@ fn strip_zeros(b: &[u8]) -> &[u8] {
 }
 
 fn hex(b: &[u8], sep: &str) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(sep)
+    b.iter()
+        .map(|x| format!("{x:02X}"))
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 fn fingerprint(alg: &'static digest::Algorithm, der: &[u8]) -> String {
@@ -284,12 +334,18 @@ fn fingerprint(alg: &'static digest::Algorithm, der: &[u8]) -> String {
 
 fn serial_hex(raw: &[u8]) -> String {
     let s = strip_zeros(raw);
-    if s.is_empty() { "00".to_string() } else { hex(s, "") }
+    if s.is_empty() {
+        "00".to_string()
+    } else {
+        hex(s, "")
+    }
 }
 
 /// OpenSSL's `ASN1_TIME_print` format, which Node uses: `"Nov  2 03:35:35 2126 GMT"`.
 pub fn node_date(unix: i64) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     // Howard Hinnant's civil_from_days.
@@ -303,5 +359,10 @@ pub fn node_date(unix: i64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     let name = MONTHS[usize::try_from(month - 1).unwrap_or(0)];
-    format!("{name} {day:>2} {:02}:{:02}:{:02} {year} GMT", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{name} {day:>2} {:02}:{:02}:{:02} {year} GMT",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }

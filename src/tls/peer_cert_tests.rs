@@ -10,7 +10,11 @@ fn dn_json(dn: &Dn) -> String {
         .iter()
         .map(|(k, v)| {
             let vals: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
-            if vals.len() == 1 { format!("\"{k}\":{}", vals[0]) } else { format!("\"{k}\":[{}]", vals.join(",")) }
+            if vals.len() == 1 {
+                format!("\"{k}\":{}", vals[0])
+            } else {
+                format!("\"{k}\":[{}]", vals.join(","))
+            }
         })
         .collect();
     format!("{{{}}}", fields.join(","))
@@ -38,7 +42,12 @@ fn field(p: &PeerCert, name: &str) -> Option<String> {
         "fingerprint256" => p.fingerprint256.clone(),
         "fingerprint512" => p.fingerprint512.clone(),
         "ext_key_usage" => {
-            let v: Vec<String> = p.ext_key_usage.as_ref()?.iter().map(|o| format!("\"{o}\"")).collect();
+            let v: Vec<String> = p
+                .ext_key_usage
+                .as_ref()?
+                .iter()
+                .map(|o| format!("\"{o}\""))
+                .collect();
             format!("[{}]", v.join(","))
         }
         "serialNumber" => p.serial_number.clone(),
@@ -53,7 +62,11 @@ fn every_field_node_reports_matches_for_every_fixture() {
     let mut checked = 0;
     for line in text.lines() {
         let mut parts = line.splitn(3, '|');
-        let (file, name, want) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (file, name, want) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
         let der = certs(file).remove(0);
         let p = peer_certificate(der.as_ref()).expect("parses");
         assert_eq!(field(&p, name).as_deref(), Some(want), "{file} {name}");
@@ -78,8 +91,14 @@ fn names_for_authz_and_identity() {
     assert_eq!(alice.emails, vec!["alice@example.com".to_string()]);
     assert_eq!(alice.dns, vec!["alice.example".to_string()]);
     let server = cert_names(certs("server.crt")[0].as_ref()).expect("parses");
-    assert_eq!(server.ips, vec!["127.0.0.1".parse::<std::net::IpAddr>().expect("ip")]);
-    assert_eq!(subject_cn(certs("legacy-client.crt")[0].as_ref()).as_deref(), Some("legacy-client"));
+    assert_eq!(
+        server.ips,
+        vec!["127.0.0.1".parse::<std::net::IpAddr>().expect("ip")]
+    );
+    assert_eq!(
+        subject_cn(certs("legacy-client.crt")[0].as_ref()).as_deref(),
+        Some("legacy-client")
+    );
     assert!(peer_certificate(&[1, 2, 3]).is_none());
 }
 

@@ -12,7 +12,9 @@ pub fn fixture_path(name: &str) -> String {
 
 pub fn certs(name: &str) -> Vec<CertificateDer<'static>> {
     let pem = std::fs::read(fixture_path(name)).expect("fixture exists");
-    CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>().expect("fixture parses")
+    CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .expect("fixture parses")
 }
 
 pub fn store(names: &[&str]) -> TrustStore {

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls13_signature_with_raw_key, WebPkiSupportedAlgorithms};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, PeerMisbehaved, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, Error, PeerMisbehaved,
+    SignatureScheme,
+};
 use rustls_pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 
 use super::authz::{AuthzError, AuthzPolicy};
@@ -40,9 +43,24 @@ pub struct VerifyPolicy {
 /// `server_name` is the host a client checks (`servername || host`); `None` on a server.
 /// A server that did not `requestCert` reports `authorized: false, authorizationError: null`
 /// without calling this.
-pub fn authorization(peer_certs: &[CertificateDer<'_>], policy: &VerifyPolicy, server_name: Option<&str>) -> Result<(), VerifyError> {
-    verify_chain(peer_certs, &policy.store, policy.purpose, UnixTime::now(), &policy.algs)?;
-    if let (Purpose::ServerAuth, true, Some(host), Some(leaf)) = (policy.purpose, policy.check_identity, server_name, peer_certs.first()) {
+pub fn authorization(
+    peer_certs: &[CertificateDer<'_>],
+    policy: &VerifyPolicy,
+    server_name: Option<&str>,
+) -> Result<(), VerifyError> {
+    verify_chain(
+        peer_certs,
+        &policy.store,
+        policy.purpose,
+        UnixTime::now(),
+        &policy.algs,
+    )?;
+    if let (Purpose::ServerAuth, true, Some(host), Some(leaf)) = (
+        policy.purpose,
+        policy.check_identity,
+        server_name,
+        peer_certs.first(),
+    ) {
         check_server_identity(host, leaf.as_ref())?;
     }
     Ok(())
@@ -51,21 +69,34 @@ pub fn authorization(peer_certs: &[CertificateDer<'_>], policy: &VerifyPolicy, s
 impl VerifyPolicy {
     /// The allow/deny decision for a client chain. A client that fails chain verification
     /// never satisfies an allow list (its names are unproven); deny lists always apply.
-    pub fn authz_check(&self, chain: &[CertificateDer<'_>], now: UnixTime) -> Result<Option<String>, VerifyError> {
+    pub fn authz_check(
+        &self,
+        chain: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<Option<String>, VerifyError> {
         let names: Option<CertNames> = chain.first().and_then(|c| cert_names(c.as_ref()));
-        let decided = self.authz.check(names.as_ref()).map_err(|e| VerifyError::client_rejected(e.message()))?;
+        let decided = self
+            .authz
+            .check(names.as_ref())
+            .map_err(|e| VerifyError::client_rejected(e.message()))?;
         if !self.authz.allow.is_empty() {
             if let Err(e) = verify_chain(chain, &self.store, Purpose::ClientAuth, now, &self.algs) {
                 let name = decided.clone().unwrap_or_default();
                 let why = AuthzError::NotAllowed { name }.message();
-                return Err(VerifyError::client_rejected(format!("{why}: certificate not verified ({})", e.code)));
+                return Err(VerifyError::client_rejected(format!(
+                    "{why}: certificate not verified ({})",
+                    e.code
+                )));
             }
         }
         Ok(decided)
     }
 }
 
-fn chain_of<'a>(end_entity: &CertificateDer<'a>, intermediates: &[CertificateDer<'a>]) -> Vec<CertificateDer<'a>> {
+fn chain_of<'a>(
+    end_entity: &CertificateDer<'a>,
+    intermediates: &[CertificateDer<'a>],
+) -> Vec<CertificateDer<'a>> {
     let mut chain = Vec::with_capacity(1 + intermediates.len());
     chain.push(end_entity.clone());
     chain.extend(intermediates.iter().cloned());
@@ -91,18 +122,36 @@ impl ServerCertVerifier for NodeServerVerifier {
             return Ok(ServerCertVerified::assertion());
         }
         let p = &self.policy;
-        verify_chain(&chain_of(end_entity, intermediates), &p.store, Purpose::ServerAuth, now, &p.algs).map_err(VerifyError::into_rustls)?;
+        verify_chain(
+            &chain_of(end_entity, intermediates),
+            &p.store,
+            Purpose::ServerAuth,
+            now,
+            &p.algs,
+        )
+        .map_err(VerifyError::into_rustls)?;
         if p.check_identity {
-            check_server_identity(&server_name.to_str(), end_entity.as_ref()).map_err(VerifyError::into_rustls)?;
+            check_server_identity(&server_name.to_str(), end_entity.as_ref())
+                .map_err(VerifyError::into_rustls)?;
         }
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         verify_tls12(message, cert, dss, &self.policy.algs)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         verify_tls13(message, cert, dss, &self.policy.algs)
     }
 
@@ -139,23 +188,40 @@ impl ClientCertVerifier for NodeClientVerifier {
         &self.hints
     }
 
-    fn verify_client_cert(&self, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>], now: UnixTime) -> Result<ClientCertVerified, Error> {
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
         let p = &self.policy;
         let chain = chain_of(end_entity, intermediates);
         if p.request_cert && p.reject_unauthorized {
-            verify_chain(&chain, &p.store, Purpose::ClientAuth, now, &p.algs).map_err(VerifyError::into_rustls)?;
+            verify_chain(&chain, &p.store, Purpose::ClientAuth, now, &p.algs)
+                .map_err(VerifyError::into_rustls)?;
         }
         if !p.authz.is_empty() {
-            p.authz_check(&chain, now).map_err(VerifyError::into_rustls)?;
+            p.authz_check(&chain, now)
+                .map_err(VerifyError::into_rustls)?;
         }
         Ok(ClientCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         verify_tls12(message, cert, dss, &self.policy.algs)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         verify_tls13(message, cert, dss, &self.policy.algs)
     }
 
@@ -174,16 +240,27 @@ fn spki_of(cert: &CertificateDer<'_>) -> Result<Vec<u8>, Error> {
 
 /// TLS 1.2 handshake signature: every provider algorithm mapped to the scheme whose public
 /// key type matches the certificate's key.
-pub fn verify_tls12(message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct, algs: &WebPkiSupportedAlgorithms) -> Result<HandshakeSignatureValid, Error> {
+pub fn verify_tls12(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Result<HandshakeSignatureValid, Error> {
     let candidates = algs
         .mapping
         .iter()
         .find(|(scheme, _)| *scheme == dss.scheme)
         .map(|(_, a)| *a)
-        .ok_or(Error::PeerMisbehaved(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme))?;
+        .ok_or(Error::PeerMisbehaved(
+            PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
+        ))?;
     let spki = spki_of(cert)?;
-    let (key_alg, key) = der::spki_parts(&spki).ok_or(Error::InvalidCertificate(CertificateError::BadEncoding))?;
-    for alg in candidates.iter().filter(|a| a.public_key_alg_id().as_ref() == key_alg) {
+    let (key_alg, key) =
+        der::spki_parts(&spki).ok_or(Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    for alg in candidates
+        .iter()
+        .filter(|a| a.public_key_alg_id().as_ref() == key_alg)
+    {
         if alg.verify_signature(key, message, dss.signature()).is_ok() {
             return Ok(HandshakeSignatureValid::assertion());
         }
@@ -192,7 +269,17 @@ pub fn verify_tls12(message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySi
 }
 
 /// TLS 1.3 handshake signature, with the key taken from the certificate by x509-parser.
-pub fn verify_tls13(message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct, algs: &WebPkiSupportedAlgorithms) -> Result<HandshakeSignatureValid, Error> {
+pub fn verify_tls13(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Result<HandshakeSignatureValid, Error> {
     let spki = spki_of(cert)?;
-    verify_tls13_signature_with_raw_key(message, &SubjectPublicKeyInfoDer::from(spki.as_slice()), dss, algs)
+    verify_tls13_signature_with_raw_key(
+        message,
+        &SubjectPublicKeyInfoDer::from(spki.as_slice()),
+        dss,
+        algs,
+    )
 }

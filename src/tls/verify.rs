@@ -51,7 +51,10 @@ impl TrustStore {
         for cert in certs {
             let Some(info) = CertInfo::parse(cert.as_ref()) else {
                 if strict {
-                    return Err(TlsError::new(ERR_MATERIAL, "'ca' holds a certificate that is not valid X.509"));
+                    return Err(TlsError::new(
+                        ERR_MATERIAL,
+                        "'ca' holds a certificate that is not valid X.509",
+                    ));
                 }
                 continue;
             };
@@ -62,7 +65,11 @@ impl TrustStore {
             }
             kept.push(cert);
         }
-        Ok(TrustStore { certs: kept, subjects, webpki: webpki_anchors })
+        Ok(TrustStore {
+            certs: kept,
+            subjects,
+            webpki: webpki_anchors,
+        })
     }
 
     /// The system roots (`SSL_CERT_FILE`, else the usual bundle paths), loaded once per process.
@@ -82,12 +89,20 @@ impl TrustStore {
 
     /// Subjects of the roots, sent as hints in a CertificateRequest (as Node/OpenSSL do).
     pub fn subjects(&self) -> Vec<DistinguishedName> {
-        self.subjects.iter().map(|s| DistinguishedName::from(s.clone())).collect()
+        self.subjects
+            .iter()
+            .map(|s| DistinguishedName::from(s.clone()))
+            .collect()
     }
 
     /// Roots whose subject is `issuer` (DER name bytes).
     pub(crate) fn candidates(&self, issuer: &[u8]) -> Vec<&[u8]> {
-        self.subjects.iter().zip(&self.certs).filter(|(s, _)| s.as_slice() == issuer).map(|(_, c)| c.as_ref()).collect()
+        self.subjects
+            .iter()
+            .zip(&self.certs)
+            .filter(|(s, _)| s.as_slice() == issuer)
+            .map(|(_, c)| c.as_ref())
+            .collect()
     }
 }
 
@@ -101,10 +116,15 @@ const SYSTEM_BUNDLES: &[&str] = &[
 
 fn load_system_roots() -> TrustStore {
     let from_env = std::env::var("SSL_CERT_FILE").ok();
-    let paths = from_env.iter().map(String::as_str).chain(SYSTEM_BUNDLES.iter().copied());
+    let paths = from_env
+        .iter()
+        .map(String::as_str)
+        .chain(SYSTEM_BUNDLES.iter().copied());
     for path in paths {
         if let Ok(bytes) = std::fs::read(path) {
-            let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok).collect();
+            let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
+                .filter_map(Result::ok)
+                .collect();
             if !certs.is_empty() {
                 if let Ok(store) = TrustStore::build(certs, false) {
                     return store;
@@ -112,7 +132,11 @@ fn load_system_roots() -> TrustStore {
             }
         }
     }
-    TrustStore { certs: Vec::new(), subjects: Vec::new(), webpki: Vec::new() }
+    TrustStore {
+        certs: Vec::new(),
+        subjects: Vec::new(),
+        webpki: Vec::new(),
+    }
 }
 
 /// Verifies a presented chain (leaf first) against `store` for `purpose` at `now`, returning
@@ -135,7 +159,8 @@ pub fn verify_chain(
         Purpose::ClientAuth => webpki::KeyUsage::client_auth(),
     };
     let strict = webpki::EndEntityCert::try_from(leaf).and_then(|ee| {
-        ee.verify_for_usage(algs.all, &store.webpki, &chain[1..], now, usage, None, None).map(|_| ())
+        ee.verify_for_usage(algs.all, &store.webpki, &chain[1..], now, usage, None, None)
+            .map(|_| ())
     });
     match strict {
         Ok(()) => Ok(()),
@@ -146,7 +171,12 @@ pub fn verify_chain(
 
 /// webpki refusals that Node (OpenSSL) does not share, once the OpenSSL path succeeded.
 fn node_accepts(e: &webpki::Error) -> bool {
-    matches!(e, webpki::Error::UnsupportedCertVersion | webpki::Error::CaUsedAsEndEntity | webpki::Error::UnknownIssuer)
+    matches!(
+        e,
+        webpki::Error::UnsupportedCertVersion
+            | webpki::Error::CaUsedAsEndEntity
+            | webpki::Error::UnknownIssuer
+    )
 }
 
 /// The closest Node code for a webpki refusal the OpenSSL path did not see.
