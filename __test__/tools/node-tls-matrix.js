@@ -57,6 +57,8 @@ const clientCases = [
   ['intermediate: leaf only sent, ca = intermediate', srv('inter-server.crt', 'inter-server.key'), { ca: F('intermediate.crt'), servername: 'localhost' }],
   ['intermediate: leaf+inter sent, wrong ca', srv('inter-server-chain.crt', 'inter-server.key'), { ca: F('wrong-ca.crt'), servername: 'localhost' }],
   ['intermediate: full chain sent, wrong ca', srv('inter-server-fullchain.crt', 'inter-server.key'), { ca: F('wrong-ca.crt'), servername: 'localhost' }],
+  ['name-constrained intermediate (permitted example.com), localhost leaf', srv('constrained-server-chain.crt', 'constrained-server.key'), { ca: F('ca.crt'), servername: 'localhost' }],
+  ['alice (clientAuth-only EKU) as server cert', srv('alice.crt', 'alice.key'), { ca: F('ca.crt'), servername: 'alice' }],
   ['wrong-ca server, ca = ca', srv('wrong-ca-server.crt', 'wrong-ca-server.key'), { ca: F('ca.crt'), servername: 'localhost' }],
   ['modern leaf, ca, rejectUnauthorized false, wrong host', srv('server.crt', 'server.key'), { ca: F('ca.crt'), servername: 'example.com', rejectUnauthorized: false }],
   ['modern leaf, wrong ca, rejectUnauthorized false', srv('server.crt', 'server.key'), { ca: F('wrong-ca.crt'), servername: 'localhost', rejectUnauthorized: false }],

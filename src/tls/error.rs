@@ -83,9 +83,10 @@ impl X509Code {
             InvalidCa => "INVALID_CA",
             InvalidPurpose => "INVALID_PURPOSE",
             PathLengthExceeded => "PATH_LENGTH_EXCEEDED",
-            UnhandledCriticalExtension => "UNHANDLED_CRITICAL_EXTENSION",
+            // Node 20 has no name for these two OpenSSL results and reports "UNSPECIFIED".
+            UnhandledCriticalExtension => "UNSPECIFIED",
             CertChainTooLong => "CERT_CHAIN_TOO_LONG",
-            PermittedViolation => "PERMITTED_VIOLATION",
+            PermittedViolation => "UNSPECIFIED",
             CertRejected => "CERT_REJECTED",
         }
     }

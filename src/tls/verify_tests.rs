@@ -235,3 +235,20 @@ fn error_messages_are_nodes() {
         "unsuitable certificate purpose"
     );
 }
+
+#[test]
+fn name_constraint_violation_is_refused_by_the_webpki_gate_like_node() {
+    // The OpenSSL emulation does not evaluate name constraints; webpki does.
+    let e = verify_chain(
+        &certs("constrained-server-chain.crt"),
+        &store(&["ca.crt"]),
+        Purpose::ServerAuth,
+        UnixTime::now(),
+        &algs(),
+    )
+    .expect_err("refused");
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        ("UNSPECIFIED", "permitted subtree violation")
+    );
+}
