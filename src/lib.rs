@@ -1,11 +1,13 @@
 //! cio's native core: TCP/TLS sockets on tokio and rustls, exposed to the JavaScript layer
-//! (`lib/net.js`) as `NativeSocket` and `NativeServer` handles.
+//! (`lib/net.js`, `lib/tls.js`) as `NativeSocket` and `NativeServer` handles.
 //!
 //! - `runtime`: the one tokio runtime and the phase-timeout helper.
 //! - `errors`: the single mapping from I/O errors to Node-style codes.
 //! - `events`: event delivery to JavaScript with bounded buffering.
 //! - `conn`: a shared TCP/Unix stream.
 //! - `socket`, `server`: the handles.
+//! - `tls`: certificate material, Node-compatible verification, configs, peer certificates,
+//!   allow/deny policy (pure; no sockets).
 //! - `guard`: panic containment checks.
 #![deny(clippy::all)]
 
@@ -16,3 +18,4 @@ pub mod guard;
 pub mod runtime;
 pub mod server;
 pub mod socket;
+pub mod tls;

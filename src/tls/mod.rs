@@ -1,0 +1,46 @@
+//! TLS building blocks for cio (no sockets here; the socket core plugs these into its
+//! accept/connect paths through tokio-rustls).
+//!
+//! - [`material`]: `key`/`cert`/`ca` loading (paths, Buffers, PEM strings) with clear errors.
+//! - [`verify`]: Node-compatible chain verification (OpenSSL's order and codes, webpki's
+//!   strictness for modern certificates) as a pure function, plus the trust store.
+//! - [`identity`]: Node's `checkServerIdentity` (host vs SAN, CN fallback).
+//! - [`verifier`]: rustls `ServerCertVerifier`/`ClientCertVerifier` adapters and the
+//!   after-handshake `authorization()` that yields `authorized`/`authorizationError`.
+//! - [`config`]: `build_server_config`/`build_client_config` (built once, shared as `Arc`).
+//! - [`peer_cert`]: `getPeerCertificate()` in Node's shape.
+//! - [`authz`]: `allowClients`/`denyClients` policy (pure).
+//! - [`error`]: `TlsError`, `VerifyError`, handshake error codes.
+
+pub mod authz;
+mod chain;
+pub mod config;
+mod der;
+pub mod error;
+pub mod identity;
+pub mod material;
+pub mod peer_cert;
+pub mod verifier;
+pub mod verify;
+
+pub use config::{
+    build_client_config, build_server_config, ClientTls, ClientTlsOptions, ServerTls,
+    ServerTlsOptions,
+};
+pub use error::{handshake_error_code, TlsError, VerifyError};
+pub use material::{MaterialSources, Source};
+
+#[cfg(test)]
+mod auth_matrix_tests;
+#[cfg(test)]
+mod config_tests;
+#[cfg(test)]
+mod handshake_util;
+#[cfg(test)]
+mod material_tests;
+#[cfg(test)]
+mod peer_cert_tests;
+#[cfg(test)]
+mod test_util;
+#[cfg(test)]
+mod verify_tests;
