@@ -8,9 +8,9 @@
 const fs = require('fs');
 const os = require('os');
 const { getImpl, describeCerts } = require('./impls');
-const { createHost } = require('./host');
+const { runOnce } = require('./run');
 const { getWorkload, workloadNames } = require('./workloads');
-const { median, Tracker, withTimeout } = require('./lib');
+const { median } = require('./lib');
 
 const USAGE = `usage: node bench/compare.js [options]
   --workloads a,b   workloads to run (default: all)
@@ -22,6 +22,8 @@ const USAGE = `usage: node bench/compare.js [options]
   --impl A,B        the two implementations to compare; the ratio is A/B (default cio,node)
   --markdown FILE   also write the result table as Markdown
   --json FILE       also write all samples and medians as JSON
+  --no-warmup       skip the unrecorded warm-up run (scale <= 0.01) of each implementation
+                    before the measured rounds of every workload and mode
   --timeout S       give up on a single run after S seconds (default 300)
   --help`;
 
@@ -45,11 +47,12 @@ function usageError(message) {
 function parseArgs(argv) {
   const opts = {
     workloads: workloadNames(), rounds: 3, scale: 1, modes: ['inproc', 'child'],
-    impls: ['cio', 'node'], markdown: null, json: null, timeout: 300,
+    impls: ['cio', 'node'], markdown: null, json: null, timeout: 300, warmup: true,
   };
   for (let i = 0; i < argv.length; i++) {
     let [flag, value] = argv[i].split(/=(.*)/s);
     if (flag === '--help' || flag === '-h') { opts.help = true; continue; }
+    if (flag === '--no-warmup') { opts.warmup = false; continue; }
     if (value === undefined) {
       value = argv[++i];
       if (value === undefined) throw usageError(`${flag} needs a value`);
@@ -61,7 +64,12 @@ function parseArgs(argv) {
       return n;
     };
     switch (flag) {
-      case '--workloads': opts.workloads = list(); opts.workloads.forEach(getWorkload); break;
+      case '--workloads':
+        opts.workloads = list();
+        for (const w of opts.workloads) {
+          if (!workloadNames().includes(w)) throw usageError(`unknown workload '${w}'`);
+        }
+        break;
       case '--rounds': opts.rounds = Math.floor(number(1)); break;
       case '--scale': opts.scale = number(Number.MIN_VALUE); break;
       case '--timeout': opts.timeout = number(1); break;
@@ -86,29 +94,13 @@ function labelsFor(impls) {
   return impls.map((name, i) => (impls.indexOf(name) !== i ? `${name}#${i + 1}` : name));
 }
 
-async function runOnce({ mode, implName, workload, opts, label }) {
-  const impl = getImpl(implName);
-  const host = createHost(mode, implName, workload.name);
-  const tracker = new Tracker();
-  try {
-    const port = await host.start();
-    const run = workload.family.run({
-      impl, port, tls: workload.tls, scale: opts.scale, host, tracker, label,
-    });
-    return await withTimeout(run, opts.timeout * 1000, label, () => tracker.destroyAll());
-  } finally {
-    tracker.destroyAll();
-    await host.stop();
-  }
-}
-
 const fmt = (v) => {
   if (!Number.isFinite(v)) return 'n/a';
   const a = Math.abs(v);
   if (a >= 1000) return Math.round(v).toLocaleString('en-US');
   return v.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : 2);
 };
-const EXTRA_LABELS = { p50_us: 'p50 µs', p99_us: 'p99 µs', resumed: 'resumed', client_kib: 'client KiB/conn' };
+const EXTRA_LABELS = { p50_us: 'p50 µs', p99_us: 'p99 µs', resumed: 'resumed' };
 const int = (v) => Math.round(v).toLocaleString('en-US');
 const SIZE_LABELS = {
   count: (v) => `${int(v)} rt`, mib: (v) => `${+v.toFixed(2)} MiB`,
@@ -160,7 +152,7 @@ function renderTable(rows, meta) {
     `Machine: ${meta.machine}  `,
     `Node: ${meta.node}; TLS certificates: ${meta.certs}, mutual authentication  `,
     `Medians of ${meta.rounds} rounds per implementation, run alternately (${a} ${b} ${a} ${b} …); ` +
-      `scale ${meta.scale}. inproc = client and server in one process, child = server in a ` +
+      `scale ${meta.scale}${meta.warmup ? ', after one unrecorded warm-up run each' : ''}. inproc = client and server in one process, child = server in a ` +
       'child process. Ratio > 1 means the first is faster (for KiB/conn: uses more memory).',
     '',
     `| workload | mode | size | unit | ${a} | ${b} | ${a}/${b} | target | notes (${a} / ${b}) |`,
@@ -179,8 +171,8 @@ function renderTable(rows, meta) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) { console.log(USAGE); return; }
-  if (opts.rounds < 3) console.error(`note: ${opts.rounds} round(s); use at least 3 for medians that mean anything`);
   for (const name of new Set(opts.impls)) getImpl(name); // fail fast if cio cannot be loaded
+  if (opts.rounds < 3) console.error(`note: ${opts.rounds} round(s); use at least 3 for medians that mean anything`);
 
   const labels = labelsFor(opts.impls);
   const compareCioNode = opts.impls[0] === 'cio' && opts.impls[1] === 'node';
@@ -192,12 +184,22 @@ async function main() {
     for (const mode of opts.modes) {
       const samples = [[], []];
       const errors = [];
+      if (opts.warmup && !(mode === 'inproc' && workload.family.isolated)) {
+        const warm = { scale: Math.min(opts.scale, 0.01), timeout: opts.timeout };
+        for (let i = 0; i < 2; i++) {
+          const label = `${name} ${mode} ${labels[i]} warm-up`;
+          await runOnce({ mode, implName: opts.impls[i], workload, ...warm, label })
+            .catch((err) => console.error(`${label}: FAILED ${err.message}`));
+        }
+      }
       for (let round = 1; round <= opts.rounds; round++) {
         for (let i = 0; i < 2; i++) {
           const label = `${name} ${mode} ${labels[i]} round ${round}`;
           runNo++;
           try {
-            const result = await runOnce({ mode, implName: opts.impls[i], workload, opts, label });
+            const result = await runOnce({
+              mode, implName: opts.impls[i], workload, scale: opts.scale, timeout: opts.timeout, label,
+            });
             samples[i].push(result);
             console.error(`[${runNo}/${totalRuns}] ${label}: ${fmt(result.value)} ${workload.family.unit}`);
           } catch (err) {
@@ -212,7 +214,8 @@ async function main() {
 
   const meta = {
     date: new Date().toISOString(), machine: machine(), node: process.version,
-    certs: describeCerts(), rounds: opts.rounds, scale: opts.scale, labels, impls: opts.impls,
+    certs: describeCerts(), rounds: opts.rounds, scale: opts.scale, warmup: opts.warmup,
+    labels, impls: opts.impls,
   };
   const table = renderTable(rows, meta);
   process.stdout.write('\n' + table);

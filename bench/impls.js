@@ -5,7 +5,7 @@
 //   impl.createServer(opts, onConn)   opts: { tls: boolean }; onConn(socket) for every accepted
 //                                     socket ('connection' for TCP, 'secureConnection' for TLS).
 //                                     TLS servers are MUTUAL: requestCert + rejectUnauthorized.
-//   impl.listen(server)               -> Promise<port> (127.0.0.1, ephemeral port)
+//   impl.listen(server)               -> Promise<port> (127.0.0.1, ephemeral port, backlog 4096)
 //   impl.connect(opts)                opts: { port, tls } -> socket (connects to 127.0.0.1; TLS
 //                                     clients present the client certificate, full handshakes)
 //   impl.readyEvent(tls)              'connect' (TCP) or 'secureConnect' (TLS)
@@ -53,11 +53,15 @@ function describeCerts() {
     `${String(key.asymmetricKeyType).toUpperCase()} ${d.namedCurve || ''}`.trim();
 }
 
+// A deep accept queue for both implementations: with Node's default of 511, bursts of connects
+// overflow it and the kernel drops the handshake's final ACK, costing a 1 s retransmission.
+const BACKLOG = 4096;
+
 function listenOn(server) {
   return new Promise((resolve, reject) => {
     const onError = (err) => reject(err);
     server.once('error', onError);
-    server.listen(0, HOST, () => {
+    server.listen(0, HOST, BACKLOG, () => {
       server.removeListener('error', onError);
       resolve(server.address().port);
     });
@@ -94,10 +98,15 @@ function makeNode() {
   };
 }
 
-/** Load the package: the repo checkout (`..`) first, then an installed `cio`. */
+/**
+ * Load the package: $CIO_BENCH_MODULE if set (a path or package name, e.g. another build),
+ * else the repo checkout (`..`), then an installed `cio`.
+ */
 function loadCio() {
   const errors = [];
-  for (const id of [path.join(__dirname, '..'), 'cio']) {
+  const ids = process.env.CIO_BENCH_MODULE ? [path.resolve(process.env.CIO_BENCH_MODULE)] :
+    [path.join(__dirname, '..'), 'cio'];
+  for (const id of ids) {
     try {
       const build = require(id);
       if (typeof build !== 'function') throw new Error('export is not a function');
