@@ -231,7 +231,19 @@ async function main() {
   }, 5000).unref();
 }
 
-main().catch((err) => {
+// If the event loop empties while a run is still waiting (e.g. an implementation dropped the
+// handle that should have delivered the next event), Node would exit silently with code 0.
+let finished = false;
+process.on('exit', (code) => {
+  if (!finished && code === 0) {
+    console.error('error: the event loop emptied while a run was still waiting for an event ' +
+      '(an implementation lost a handle or unref()ed a socket it was still using)');
+    process.exitCode = 3;
+  }
+});
+
+main().then(() => { finished = true; }, (err) => {
+  finished = true;
   console.error(err.usage || err.code === 'ERR_CIO_BENCH_LOAD' ? err.message : err.stack);
   process.exit(2);
 });

@@ -22,7 +22,7 @@ async function runHere({ mode, implName, workload, scale, timeout, label }) {
     return await withTimeout(run, timeout * 1000, label, () => tracker.destroyAll());
   } finally {
     tracker.destroyAll();
-    await host.stop();
+    await withTimeout(host.stop(), 10000, `${label}: closing the server`);
   }
 }
 
