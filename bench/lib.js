@@ -65,7 +65,7 @@ function withTimeout(promise, ms, label, onTimeout) {
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => {
       if (onTimeout) onTimeout();
-      reject(new Error(`${label}: did not finish within ${ms / 1000} s (raise --timeout?)`));
+      reject(new Error(`${label}: did not finish within ${ms / 1000} s`));
     }, ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

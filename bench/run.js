@@ -16,14 +16,25 @@ async function runHere({ mode, implName, workload, scale, timeout, label }) {
   const impl = getImpl(implName);
   const host = createHost(mode, implName, workload.name);
   const tracker = new Tracker();
+  let result;
+  let failure;
   try {
     const port = await host.start();
     const run = workload.family.run({ impl, port, tls: workload.tls, scale, host, tracker, label });
-    return await withTimeout(run, timeout * 1000, label, () => tracker.destroyAll());
-  } finally {
-    tracker.destroyAll();
-    await withTimeout(host.stop(), 10000, `${label}: closing the server`);
+    result = await withTimeout(run, timeout * 1000, `${label} (raise --timeout?)`,
+      () => tracker.destroyAll());
+  } catch (err) {
+    failure = err;
   }
+  tracker.destroyAll();
+  try {
+    await withTimeout(host.stop(), 10000, `${label}: closing the server`);
+  } catch (err) {
+    if (!failure) failure = err;
+    else failure.message += `; then ${err.message}`;
+  }
+  if (failure) throw failure;
+  return result;
 }
 
 const ISOLATED = path.join(__dirname, 'isolated-run.js');
