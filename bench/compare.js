@@ -175,7 +175,8 @@ async function main() {
   if (opts.rounds < 3) console.error(`note: ${opts.rounds} round(s); use at least 3 for medians that mean anything`);
 
   const labels = labelsFor(opts.impls);
-  const compareCioNode = opts.impls[0] === 'cio' && opts.impls[1] === 'node';
+  // Targets are defined for the full-size workloads only.
+  const compareCioNode = opts.impls[0] === 'cio' && opts.impls[1] === 'node' && opts.scale === 1;
   const rows = [];
   const totalRuns = opts.workloads.length * opts.modes.length * opts.rounds * 2;
   let runNo = 0;
