@@ -1,1 +1,3 @@
 pub fn _x(){}
+mod ordering;
+mod ordering_napi;
