@@ -165,3 +165,4 @@ function buildCio(moduleOptions) {
 module.exports = buildCio
 module.exports.buildCio = buildCio
 module.exports.Cio = Cio
+module.exports.buildChain = buildChain // chain-builder 0.11 compatible chains, for addons and tests
