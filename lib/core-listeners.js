@@ -1,7 +1,8 @@
 'use strict'
 // The core listeners of the three chains (SPEC section 4). Each factory returns fresh
 // functions with fresh `options`, so every Cio instance has its own: disabling or removing
-// one on one instance never touches another.
+// one on one instance never touches another. The core listeners chain themselves with
+// `after` constraints, so a user listener can never reorder them relative to each other.
 
 const net = require('./net')
 const { moveAliases, readMaterial, unableToRead } = require('./material')
@@ -27,7 +28,7 @@ function moveAliasesListener() {
 
 /** isSecure: a boolean option wins; else key, cert or ca, or an explicit rejectUnauthorized/requestCert. */
 function secure() {
-  return withOptions({ id: 'cio/secure' }, function secureCore(control, context) {
+  return withOptions({ id: 'cio/secure', after: ['cio/move-aliases'] }, function secureCore(control, context) {
     if (typeof context.isSecure === 'boolean') {
       context.isSecure = context.isSecure // an own property, even when inherited
       return
@@ -38,20 +39,20 @@ function secure() {
 }
 
 function ensureCerts() {
-  return withOptions({ id: 'cio/ensure-certs' }, function ensureCertsCore(control, context) {
+  return withOptions({ id: 'cio/ensure-certs', after: ['cio/secure'] }, function ensureCertsCore(control, context) {
     const failure = readMaterial(context)
     if (failure) control.fail(unableToRead(failure), failure.reason)
   })
 }
 
 function createClient() {
-  return withOptions({ id: 'cio/createClient' }, function createClientCore(control, context) {
+  return withOptions({ id: 'cio/createClient', after: ['cio/ensure-certs'] }, function createClientCore(control, context) {
     context.client = net.connect(context, context.onConnect)
   })
 }
 
 function createServer() {
-  return withOptions({ id: 'cio/createServer' }, function createServerCore(control, context) {
+  return withOptions({ id: 'cio/createServer', after: ['cio/ensure-certs'] }, function createServerCore(control, context) {
     const server = net.createServer(context)
     if (typeof context.onConnect === 'function') server.on('connection', context.onConnect)
     if (typeof context.onSecureConnect === 'function') server.on('secureConnection', context.onSecureConnect)
