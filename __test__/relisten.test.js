@@ -136,4 +136,23 @@ describe('re-listen on EADDRINUSE', () => {
     })
     expect(logged).toBe(1)
   })
+  test('without a user error listener, giving up neither throws nor crashes', async () => {
+    const { port } = await occupyPort()
+    const server = buildCio().server({ retryDelay: 1, maxRetries: 0 })
+    servers.push(server)
+    await new Promise((resolve) => {
+      server.once('close', resolve)
+      server.listen(port, '127.0.0.1')
+    })
+    expect(stderr.mock.calls).toEqual([['Address in use. Exiting after 0 retries.']])
+  })
+
+  test('an error re-listen does not handle still throws when nobody else listens', () => {
+    const server = buildCio().server()
+    servers.push(server)
+    const error = Object.assign(new Error('other'), { code: 'EOTHER' })
+    expect(() => server.emit('error', error)).toThrow(error)
+    server.on('error', () => {})
+    expect(() => server.emit('error', error)).not.toThrow()
+  })
 })
