@@ -99,6 +99,22 @@ export interface ListenResult {
   error?: ErrInfo
 }
 
+/** One listener's ordering constraints, as `lib/chain.js` collects them from `fn.options`. */
+export interface OrderItem {
+  id: string
+  before: Array<string>
+  after: Array<string>
+}
+
+/**
+ * Returns the indices of `items` in run order.
+ *
+ * # Errors
+ * `ERR_CIO_ORDER_CYCLE` (as `err.code`) with a message such as
+ * `ordering cycle: a -> b -> a` when the constraints contradict each other.
+ */
+export declare function orderListeners(items: Array<OrderItem>): Array<number>
+
 /** Panics on purpose; the tests call it to show that a panic never takes the process down. */
 export declare function panicForTest(message: string): void
 

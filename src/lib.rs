@@ -8,10 +8,13 @@
 //! - `socket`, `server`: the handles.
 //! - `tls`: certificate material, Node-compatible verification, configs, peer certificates,
 //!   allow/deny policy (pure; no sockets).
+//! - `ordering`: the pure listener-ordering function (`ordering_napi` exports it).
 //! - `guard`: panic containment checks.
 #![deny(clippy::all)]
 
 pub mod conn;
+pub mod ordering;
+mod ordering_napi;
 pub mod errors;
 pub mod events;
 pub mod guard;
