@@ -837,5 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeSocket = nativeBinding.NativeSocket
+module.exports.TlsContext = nativeBinding.TlsContext
 module.exports.orderListeners = nativeBinding.orderListeners
 module.exports.panicForTest = nativeBinding.panicForTest
