@@ -102,14 +102,15 @@ describe('plain TCP through cio', () => {
     const serverSide = new Promise((resolve) => server.on('connection', resolve));
     const port = await listen(server);
     const client = cio.client({ port, host: '127.0.0.1' });
-    const [sock] = [await serverSide];
+    const clientClosed = once(client, 'close');
+    const sock = await serverSide;
     const closed = once(sock, 'close');
     client.end();
     sock.resume();
     await closed;
     expect(sock.destroyed).toBe(true);
     client.resume();
-    await once(client, 'close');
+    await clientClosed;
     await closeServer(server);
   });
 
