@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeSocket = nativeBinding.NativeSocket
+module.exports.generateDevCerts = nativeBinding.generateDevCerts
 module.exports.panicForTest = nativeBinding.panicForTest

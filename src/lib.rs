@@ -12,6 +12,7 @@
 #![deny(clippy::all)]
 
 pub mod conn;
+pub mod devcerts;
 pub mod errors;
 pub mod events;
 pub mod guard;
