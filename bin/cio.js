@@ -93,7 +93,12 @@ function certs(argv) {
     days = +a.days;
   }
   const { generateDevCerts, writeDevCerts } = require('../lib/devcerts');
-  const set = generateDevCerts({ serverNames: a.server.length ? a.server : undefined, clientNames: a.client, days });
+  let set;
+  try {
+    set = generateDevCerts({ serverNames: a.server.length ? a.server : undefined, clientNames: a.client, days });
+  } catch (err) {
+    throw new UsageError(err.message); // every refusal here is about the names or --days
+  }
   const files = writeDevCerts(path.resolve(a.out), set, { force: Boolean(a.force) });
   for (const f of files) process.stdout.write(`${f}\n`);
   log(`wrote a CA, a server certificate for ${(a.server.length ? a.server : ['localhost']).join(', ')}` +

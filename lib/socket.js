@@ -12,6 +12,7 @@ const { binding, EV } = require('./native');
 const errors = require('./errors');
 
 const kEvents = Symbol('cio.events');
+const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 
 class Socket extends Duplex {
   constructor(options = {}) {
@@ -38,6 +39,7 @@ class Socket extends Duplex {
     this._server = null;
     this[kEvents] = (batch) => this._onBatch(batch);
     if (options.timeout) this.setTimeout(options.timeout);
+    if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
   }
 
   // ---- connection setup -------------------------------------------------------------------
@@ -58,6 +60,7 @@ class Socket extends Duplex {
     this._newHandle();
     this.connecting = true;
     this._connectOptions = options;
+    debug('socket connect %s', options.path || `${options.host || 'localhost'}:${options.port}`);
     if (options.path) {
       this._host = options.path;
       process.nextTick(() => { if (this.connecting && this._handle) this._handle.connectUnix(options.path); });
@@ -118,6 +121,7 @@ class Socket extends Duplex {
   _attach(handle, addrs) {
     this._handle = handle;
     this._addrs = addrs || handle.addresses();
+    debug('socket accepted from %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     handle.start(this[kEvents]);
   }
 
@@ -143,6 +147,7 @@ class Socket extends Duplex {
   _afterConnect(addrs) {
     this.connecting = false;
     this._addrs = addrs && addrs.remoteAddress ? addrs : this._handle.addresses();
+    debug('socket connected to %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     if (this._connectOptions) {
       const o = this._connectOptions;
       if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
@@ -163,6 +168,7 @@ class Socket extends Duplex {
   }
 
   _onNativeError(info) {
+    debug('socket error %s %s', info.code, info.syscall);
     if (this.connecting && info.syscall === 'connect' && this._candidates && this._candidates.length) {
       this._connectTo(this._candidates, this._port, this._connectOptions);
       return;
@@ -236,6 +242,7 @@ class Socket extends Duplex {
   // ---- teardown -----------------------------------------------------------------------------
 
   _destroy(err, cb) {
+    debug('socket close%s', err ? ` (${err.code || err.message})` : '');
     this._clearTimer();
     this.connecting = false;
     const hadHandle = this._handle !== null;

@@ -21,7 +21,7 @@ pub struct DevCertsOptions {
   pub client_names: Option<Vec<String>>,
   /// Validity in days from now (default 825, at most 36500).
   pub days: Option<u32>,
-  /// Subject CN of the CA (default `cio development CA`).
+  /// Subject CN of the CA (default `cio development CA <8 hex digits of its key>`).
   pub ca_name: Option<String>,
 }
 
@@ -73,8 +73,6 @@ pub fn generate(opts: &DevCertsOptions) -> std::result::Result<DevCerts, String>
       return Err(format!("client name '{n}' is given twice"));
     }
   }
-  let ca_name = opts.ca_name.clone().unwrap_or_else(|| "cio development CA".to_string());
-  check_name("CA name", &ca_name)?;
 
   // Backdated an hour so a slightly slow clock on the peer does not reject a fresh cert.
   let not_before = OffsetDateTime::now_utc() - Duration::hours(1);
@@ -82,6 +80,12 @@ pub fn generate(opts: &DevCertsOptions) -> std::result::Result<DevCerts, String>
   let fail = |what: &str, e: rcgen::Error| format!("cannot generate the {what}: {e}");
 
   let ca_key = KeyPair::generate().map_err(|e| fail("CA key", e))?;
+  // Each generated CA gets its own name, so two sets never look alike to a verifier.
+  let ca_name = match &opts.ca_name {
+    Some(n) => n.clone(),
+    None => format!("cio development CA {:08x}", fnv1a(ca_key.public_key_raw())),
+  };
+  check_name("CA name", &ca_name)?;
   let mut ca_params = base_params(&ca_name, not_before, not_after);
   ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
   ca_params.key_usages = vec![
@@ -146,6 +150,11 @@ fn server_sans(names: &[String]) -> std::result::Result<Vec<SanType>, String> {
     }
   }
   Ok(sans)
+}
+
+/// A short fingerprint for names (not security relevant).
+fn fnv1a(bytes: &[u8]) -> u32 {
+  bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
 }
 
 /// Names end up in subjects and (for the CLI) in file names: printable, no path separators.
@@ -256,6 +265,8 @@ mod tests {
     assert!(generate(&zero).unwrap_err().contains("days"));
     let defaults = generate(&DevCertsOptions::default()).expect("defaults");
     assert_eq!(defaults.server.name, "localhost");
+    assert!(defaults.ca.name.starts_with("cio development CA "));
+    assert_ne!(defaults.ca.name, generate(&DevCertsOptions::default()).expect("again").ca.name);
     assert!(defaults.clients.is_empty());
   }
 }
