@@ -95,7 +95,7 @@ export interface DevCertsOptions {
   clientNames?: Array<string>
   /** Validity in days from now (default 825, at most 36500). */
   days?: number
-  /** Subject CN of the CA (default `cio development CA`). */
+  /** Subject CN of the CA (default `cio development CA <8 hex digits of its key>`). */
   caName?: string
 }
 
