@@ -12,6 +12,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeServer {
   constructor()
   start(cb: EventCallback): void
+  /** Makes this a TLS server (before `listen`). */
+  setTls(ctx: TlsContext): void
   /**
    * Binds and starts accepting; the error (if any) comes back as data for JavaScript to
    * emit asynchronously, as Node does.
@@ -31,6 +33,15 @@ export declare class NativeSocket {
   start(cb: EventCallback): void
   /** Connects over TCP; emits `CONNECT` or `ERROR` (syscall `connect`/`bind`). */
   connectTcp(opts: TcpConnectOptions): void
+  /**
+   * Connects over TCP and runs the TLS handshake with `servername` (SNI and the identity
+   * checked); emits `CONNECT`, then `SECURE` or `ERROR`.
+   */
+  connectTls(opts: TcpConnectOptions, ctx: TlsContext, servername: string, handshakeTimeoutMs?: number | undefined | null): void
+  /** The handshake's outcome, for sockets accepted by a TLS server. */
+  secureInfo(): SecureInfo | null
+  /** The peer's certificate chain in Node's `getPeerCertificate()` shape, leaf first. */
+  peerCertificates(): Array<object>
   /** Connects to a Unix domain socket at `path`. */
   connectUnix(path: string): void
   readStart(): void
@@ -50,6 +61,16 @@ export declare class NativeSocket {
   setKeepAlive(on: boolean, delaySecs: number): void
   /** Endpoints of an open socket (empty when closed or connecting). */
   addresses(): AddrPair
+}
+
+/** A built TLS configuration, shared by every connection of a server or client. */
+export declare class TlsContext {
+  /**
+   * Builds a server or client context; bad material or options come back as `ErrInfo`
+   * (a coded error naming the option and the path) instead of a context.
+   */
+  static create(server: boolean, opts: TlsOptions): TlsContext | ErrInfo
+  get isServer(): boolean
 }
 
 /** Local and remote endpoint of a connection, as Node reports them. */
@@ -137,6 +158,22 @@ export interface ListenResult {
   error?: ErrInfo
 }
 
+/** One listener's ordering constraints, as `lib/chain.js` collects them from `fn.options`. */
+export interface OrderItem {
+  id: string
+  before: Array<string>
+  after: Array<string>
+}
+
+/**
+ * Returns the indices of `items` in run order.
+ *
+ * # Errors
+ * `ERR_CIO_ORDER_CYCLE` (as `err.code`) with a message such as
+ * `ordering cycle: a -> b -> a` when the constraints contradict each other.
+ */
+export declare function orderListeners(items: Array<OrderItem>): Array<number>
+
 /** Panics on purpose; the tests call it to show that a panic never takes the process down. */
 export declare function panicForTest(message: string): void
 
@@ -160,4 +197,26 @@ export interface TcpConnectOptions {
   /** cio's `connectTimeout` in milliseconds: `ETIMEDOUT` when the connection is not up by then. */
   timeoutMs?: number
   noDelay?: boolean
+}
+
+/**
+ * TLS options after JavaScript folded the aliases and normalised each material option into
+ * an array (a string without `-----BEGIN` is a path).
+ */
+export interface TlsOptions {
+  key?: Array<string | Buffer>
+  cert?: Array<string | Buffer>
+  ca?: Array<string | Buffer>
+  requestCert?: boolean
+  rejectUnauthorized?: boolean
+  alpnProtocols?: Array<string>
+  minVersion?: string
+  maxVersion?: string
+  sessionResumption?: boolean
+  /** False when JavaScript runs the user's own `checkServerIdentity`. */
+  checkServerIdentity?: boolean
+  allowClients?: Array<string>
+  denyClients?: Array<string>
+  /** Milliseconds; 0 disables the limit. */
+  handshakeTimeout?: number
 }

@@ -1,18 +1,8 @@
 'use strict';
-// Public entry: require('cio') is the module builder; the classes ride along as properties.
+// Public entry: require('cio') is the module builder (lib/cio.js); the Node-like classes and
+// factories ride along as properties for code that wants them directly.
+const buildCio = require('./lib/cio');
 const net = require('./lib/net');
-
-function buildCio(moduleOptions) {
-  const defaults = moduleOptions || {};
-  const withDefaults = (options) => Object.assign(Object.create(defaults), options);
-  return {
-    client(options) { return net.connect(withDefaults(options)); },
-    server(options) {
-      const o = withDefaults(options);
-      return net.createServer(o, o.onConnect);
-    },
-  };
-}
 
 module.exports = buildCio;
 module.exports.Socket = net.Socket;

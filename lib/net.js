@@ -1,17 +1,21 @@
 'use strict';
-// Node-net-like factories over the native core. TLS sockets and servers (lib/tls.js) build on
-// these classes; lib/cio.js's core listeners create everything through here.
+// Node-net-like factories over the native core. With `isSecure: true` they build TLS sockets
+// and servers (lib/tls.js), which is how lib/cio.js's core listeners create everything.
 
 const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 
 function connect(...args) {
   const [options, cb] = normalizeConnectArgs(args);
+  if (options.isSecure === true) return require('./tls').connect(options, cb);
   const socket = new Socket(options);
   return socket.connect(options, cb);
 }
 
 function createServer(options, connectionListener) {
+  if (options && typeof options === 'object' && options.isSecure === true) {
+    return require('./tls').createServer(options, connectionListener);
+  }
   return new Server(options, connectionListener);
 }
 

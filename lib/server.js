@@ -79,6 +79,7 @@ class Server extends EventEmitter {
   _bind(opts) {
     const handle = new binding.NativeServer();
     handle.start(this._events_);
+    if (this._tlsContext) handle.setTls(this._tlsContext);
     const result = handle.listen(opts);
     if (result.error) {
       handle.release();

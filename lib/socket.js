@@ -13,6 +13,9 @@ const errors = require('./errors');
 
 const kEvents = Symbol('cio.events');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
+// Emitted once the socket can take writes natively: after connect (plain) or after the
+// handshake (TLS). Writes and end() made earlier wait for it.
+const kWritable = Symbol('cio.writable');
 
 class Socket extends Duplex {
   constructor(options = {}) {
@@ -104,7 +107,7 @@ class Socket extends Duplex {
     this._candidates = list.slice(1);
     this._attempt = list[0].address;
     try {
-      this._handle.connectTcp({
+      this._startConnect({
         address: list[0].address,
         port,
         localAddress: options.localAddress,
@@ -114,6 +117,25 @@ class Socket extends Duplex {
       });
     } catch (err) {
       this.destroy(err);
+    }
+  }
+
+  // TLS sockets connect with a handshake instead.
+  _startConnect(params) {
+    this._handle.connectTcp(params);
+  }
+
+  // True once writes can go to the native handle.
+  _canWrite() {
+    return !this.connecting;
+  }
+
+  _flushPending() {
+    this.emit(kWritable);
+    if (this._pendingWrite) {
+      const [chunk, cb] = this._pendingWrite;
+      this._pendingWrite = null;
+      this._write(chunk, null, cb);
     }
   }
 
@@ -153,11 +175,7 @@ class Socket extends Duplex {
       if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
     }
     this._touch();
-    if (this._pendingWrite) {
-      const [chunk, cb] = this._pendingWrite;
-      this._pendingWrite = null;
-      this._write(chunk, null, cb);
-    }
+    if (this._canWrite()) this._flushPending();
     this._onConnected();
   }
 
@@ -192,7 +210,7 @@ class Socket extends Duplex {
   // ---- writing ------------------------------------------------------------------------------
 
   _write(chunk, encoding, cb) {
-    if (this.connecting) {
+    if (this._handle && !this._canWrite()) {
       this._pendingWrite = [chunk, cb];
       return;
     }
@@ -221,8 +239,8 @@ class Socket extends Duplex {
   }
 
   _final(cb) {
-    if (this.connecting || this._pendingWrite) {
-      this.once('connect', () => this._final(cb));
+    if ((this._handle && !this._canWrite()) || this._pendingWrite) {
+      this.once(kWritable, () => this._final(cb));
       return;
     }
     if (!this._handle) {

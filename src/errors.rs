@@ -30,6 +30,11 @@ impl ErrInfo {
 
   /// A system-call failure, mapped from an `io::Error`.
   pub fn io(err: &io::Error, syscall: &str) -> Self {
+    // TLS failures travel inside io::Error; they keep their Node/OpenSSL-style codes.
+    if let Some(tls) = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+      let (code, message) = crate::tls::handshake_error_code(tls);
+      return ErrInfo { code, errno: 0, syscall: String::new(), message };
+    }
     let (code, errno) = match err.raw_os_error() {
       Some(n) => (errno_name(n).map(str::to_string).unwrap_or_else(|| format!("E{n}")), -n),
       None => (kind_code(err.kind()).to_string(), 0),

@@ -8,15 +8,20 @@
 //! - `socket`, `server`: the handles.
 //! - `tls`: certificate material, Node-compatible verification, configs, peer certificates,
 //!   allow/deny policy (pure; no sockets).
+//! - `ordering`: the pure listener-ordering function (`ordering_napi` exports it).
 //! - `guard`: panic containment checks.
 #![deny(clippy::all)]
 
 pub mod conn;
 pub mod devcerts;
+pub mod ordering;
+mod ordering_napi;
 pub mod errors;
 pub mod events;
 pub mod guard;
+mod peer_js;
 pub mod runtime;
+pub mod secure;
 pub mod server;
 pub mod socket;
 pub mod tls;

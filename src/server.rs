@@ -21,6 +21,7 @@ use crate::conn::{split_addr, Conn};
 use crate::errors::ErrInfo;
 use crate::events::{Emitter, Ev, EventCallback};
 use crate::runtime::handle;
+use crate::secure::{server_handshake, ServerSide, TlsContext};
 use crate::socket::NativeSocket;
 
 /// What JavaScript passes to `listen` after normalising Node's call forms.
@@ -56,6 +57,8 @@ enum Listener {
 #[napi]
 pub struct NativeServer {
   emitter: Arc<Emitter>,
+  /// Set for TLS servers: every accepted connection is handshaken before it is announced.
+  tls: Mutex<Option<ServerSide>>,
   stop: Arc<Notify>,
   task: Mutex<Option<AbortHandle>>,
 }
@@ -92,14 +95,20 @@ fn clone_opts(o: &ListenOptions) -> ListenOptions {
   ListenOptions { address: o.address.clone(), port: o.port, path: o.path.clone(), backlog: o.backlog, ipv6_only: o.ipv6_only }
 }
 
-async fn accept_loop(listener: Listener, emitter: Arc<Emitter>, stop: Arc<Notify>) {
+async fn accept_loop(listener: Listener, emitter: Arc<Emitter>, stop: Arc<Notify>, tls: Option<ServerSide>) {
   loop {
     let accepted = tokio::select! {
       _ = stop.notified() => break,
       r = accept(&listener) => r,
     };
     match accepted {
-      Ok(conn) => emitter.emit(Ev::Connection(NativeSocket::from_conn(conn))),
+      Ok(conn) => match &tls {
+        None => emitter.emit(Ev::Connection(NativeSocket::from_conn(conn))),
+        // Handshakes run concurrently, each on its own task, never in the accept loop.
+        Some(side) => {
+          tokio::spawn(server_handshake(conn, side.clone(), emitter.clone()));
+        }
+      },
       Err(e) => {
         let out_of_fds = matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE));
         emitter.emit(Ev::Error(ErrInfo::io(&e, "accept")));
@@ -129,12 +138,20 @@ async fn accept(l: &Listener) -> std::io::Result<Conn> {
 impl NativeServer {
   #[napi(constructor)]
   pub fn new() -> Self {
-    NativeServer { emitter: Arc::default(), stop: Arc::new(Notify::new()), task: Mutex::new(None) }
+    NativeServer { emitter: Arc::default(), tls: Mutex::new(None), stop: Arc::new(Notify::new()), task: Mutex::new(None) }
   }
 
   #[napi(catch_unwind)]
   pub fn start(&self, cb: EventCallback<'_>) -> Result<()> {
     self.emitter.start(cb)
+  }
+
+  /// Makes this a TLS server (before `listen`).
+  #[napi(catch_unwind)]
+  pub fn set_tls(&self, ctx: &TlsContext) -> Result<()> {
+    let side = ctx.server_side().ok_or_else(|| Error::new(Status::InvalidArg, "a client TLS context cannot serve"))?;
+    *lock(&self.tls) = Some(side);
+    Ok(())
   }
 
   /// Binds and starts accepting; the error (if any) comes back as data for JavaScript to
@@ -155,7 +172,7 @@ impl NativeServer {
     };
     match bound {
       Ok((listener, addr)) => {
-        let task = handle().spawn(accept_loop(listener, self.emitter.clone(), self.stop.clone()));
+        let task = handle().spawn(accept_loop(listener, self.emitter.clone(), self.stop.clone(), lock(&self.tls).clone()));
         *lock(&self.task) = Some(task.abort_handle());
         ListenResult { bound: Some(addr), error: None }
       }

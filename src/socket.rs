@@ -18,7 +18,10 @@ use tokio::task::AbortHandle;
 
 use crate::conn::{Conn, ConnIo};
 use crate::errors::ErrInfo;
-use crate::events::{AddrPair, Emitter, Ev, EventCallback};
+use crate::events::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
+use crate::peer_js::peer_certificate_object;
+use crate::secure::{client_handshake, TlsContext};
+use rustls::pki_types::CertificateDer;
 use crate::runtime::{handle, with_timeout};
 
 /// Size of one read from the network.
@@ -40,6 +43,8 @@ pub struct SocketCore {
   /// True when writes must go through the writer task (TLS): no direct write on the JS thread.
   via_task: Mutex<bool>,
   tasks: Mutex<Vec<AbortHandle>>,
+  /// What the TLS handshake established (`None` for plain sockets).
+  tls: Mutex<Option<(SecureInfo, Vec<CertificateDer<'static>>)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -71,6 +76,7 @@ impl SocketCore {
   where
     S: AsyncRead + AsyncWrite + Send + 'static,
   {
+    *lock(&self.via_task) = true;
     *lock(&self.conn) = Some(conn);
     let (r, w) = tokio::io::split(stream);
     self.spawn_io(r, w, true, first);
@@ -90,6 +96,10 @@ impl SocketCore {
     let rt = handle();
     self.track(rt.spawn(read_loop(self.emitter.clone(), reader)).abort_handle());
     self.track(rt.spawn(write_loop(self.emitter.clone(), writer, rx)).abort_handle());
+  }
+
+  pub fn set_tls(&self, info: SecureInfo, peer: Vec<CertificateDer<'static>>) {
+    *lock(&self.tls) = Some((info, peer));
   }
 
   pub fn close(&self) {
@@ -197,6 +207,35 @@ async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::resul
   sock.connect(target).await.map_err(|e| io(e, "connect"))
 }
 
+impl NativeSocket {
+  fn connect(&self, opts: TcpConnectOptions, tls: Option<(crate::tls::ClientTls, String, Option<Duration>)>) -> Result<()> {
+    let target = SocketAddr::new(parse_ip(&opts.address)?, opts.port as u16);
+    let core = self.core.clone();
+    let limit = opts.timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
+    let task = handle().spawn(async move {
+      match with_timeout(tcp_connect(&opts, target), "connect", limit).await {
+        Ok(stream) => {
+          if opts.no_delay == Some(true) {
+            let _ = stream.set_nodelay(true);
+          }
+          let conn = Arc::new(Conn::Tcp(stream));
+          let addrs = conn.addresses();
+          match tls {
+            None => core.open_plain(conn, Some(Ev::Connect(addrs))),
+            Some((tls, servername, hs_limit)) => {
+              core.emitter.emit(Ev::Connect(addrs));
+              client_handshake(core, conn, tls, servername, hs_limit).await;
+            }
+          }
+        }
+        Err(e) => core.emitter.emit(Ev::Error(e)),
+      }
+    });
+    self.core.track(task.abort_handle());
+    Ok(())
+  }
+}
+
 #[napi]
 impl NativeSocket {
   #[napi(constructor)]
@@ -213,24 +252,30 @@ impl NativeSocket {
   /// Connects over TCP; emits `CONNECT` or `ERROR` (syscall `connect`/`bind`).
   #[napi(catch_unwind)]
   pub fn connect_tcp(&self, opts: TcpConnectOptions) -> Result<()> {
-    let target = SocketAddr::new(parse_ip(&opts.address)?, opts.port as u16);
-    let core = self.core.clone();
-    let limit = opts.timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
-    let task = handle().spawn(async move {
-      match with_timeout(tcp_connect(&opts, target), "connect", limit).await {
-        Ok(stream) => {
-          if opts.no_delay == Some(true) {
-            let _ = stream.set_nodelay(true);
-          }
-          let conn = Conn::Tcp(stream);
-          let addrs = conn.addresses();
-          core.open_plain(Arc::new(conn), Some(Ev::Connect(addrs)));
-        }
-        Err(e) => core.emitter.emit(Ev::Error(e)),
-      }
-    });
-    self.core.track(task.abort_handle());
-    Ok(())
+    self.connect(opts, None)
+  }
+
+  /// Connects over TCP and runs the TLS handshake with `servername` (SNI and the identity
+  /// checked); emits `CONNECT`, then `SECURE` or `ERROR`.
+  #[napi(catch_unwind)]
+  pub fn connect_tls(&self, opts: TcpConnectOptions, ctx: &TlsContext, servername: String, handshake_timeout_ms: Option<u32>) -> Result<()> {
+    let tls = ctx.client().ok_or_else(|| Error::new(Status::InvalidArg, "a server TLS context cannot connect"))?;
+    let limit = handshake_timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
+    self.connect(opts, Some((tls, servername, limit)))
+  }
+
+  /// The handshake's outcome, for sockets accepted by a TLS server.
+  #[napi(catch_unwind)]
+  pub fn secure_info(&self) -> Option<SecureInfo> {
+    lock(&self.core.tls).as_ref().map(|(info, _)| info.clone())
+  }
+
+  /// The peer's certificate chain in Node's `getPeerCertificate()` shape, leaf first.
+  #[napi(catch_unwind)]
+  pub fn peer_certificates<'env>(&self, env: &'env Env) -> Result<Vec<Object<'env>>> {
+    let guard = lock(&self.core.tls);
+    let chain = guard.as_ref().map(|(_, p)| p.as_slice()).unwrap_or(&[]);
+    chain.iter().filter_map(|der| crate::tls::peer_cert::peer_certificate(der.as_ref())).map(|c| peer_certificate_object(env, c)).collect()
   }
 
   /// Connects to a Unix domain socket at `path`.

@@ -1,0 +1,132 @@
+'use strict'
+// The core listeners of the three chains (SPEC section 4). Each factory returns fresh
+// functions with fresh `options`, so every Cio instance has its own: disabling or removing
+// one on one instance never touches another. The core listeners chain themselves with
+// `after` constraints, so a user listener can never reorder them relative to each other.
+
+const net = require('./net')
+const { moveAliases, readMaterial, unableToRead } = require('./material')
+const { installRelisten, relistenSettings } = require('./relisten')
+
+function withOptions(options, fn) {
+  fn.options = options
+  return fn
+}
+
+/** id CheckOrderedError, before '*': fails the run when the chain could not be ordered. */
+function checkOrdered() {
+  return withOptions({ id: 'CheckOrderedError', before: ['*'] }, function CheckOrderedError(control) {
+    if (control.chain.orderError) control.fail('Unable to order the chain', control.chain.orderError)
+  })
+}
+
+function moveAliasesListener() {
+  return withOptions({ id: 'cio/move-aliases' }, function moveAliasesCore(control, context) {
+    moveAliases(context)
+  })
+}
+
+/** isSecure: a boolean option wins; else key, cert or ca, or an explicit rejectUnauthorized/requestCert. */
+function secure() {
+  return withOptions({ id: 'cio/secure', after: ['cio/move-aliases'] }, function secureCore(control, context) {
+    if (typeof context.isSecure === 'boolean') {
+      context.isSecure = context.isSecure // an own property, even when inherited
+      return
+    }
+    context.isSecure = !!(context.key || context.cert || context.ca ||
+      context.rejectUnauthorized === true || context.requestCert === true)
+  })
+}
+
+function ensureCerts() {
+  return withOptions({ id: 'cio/ensure-certs', after: ['cio/secure'] }, function ensureCertsCore(control, context) {
+    const failure = readMaterial(context)
+    if (failure) control.fail(unableToRead(failure), failure.reason)
+  })
+}
+
+function createClient() {
+  return withOptions({ id: 'cio/createClient', after: ['cio/ensure-certs'] }, function createClientCore(control, context) {
+    context.client = net.connect(context, context.onConnect)
+  })
+}
+
+function createServer() {
+  return withOptions({ id: 'cio/createServer', after: ['cio/ensure-certs'] }, function createServerCore(control, context) {
+    const server = net.createServer(context)
+    if (typeof context.onConnect === 'function') server.on('connection', context.onConnect)
+    if (typeof context.onSecureConnect === 'function') server.on('secureConnection', context.onSecureConnect)
+    context.server = server
+  })
+}
+
+function relistener() {
+  return withOptions({ id: 'cio/relistener', after: ['cio/createServer'] },
+    function relistenerCore(control, context) {
+      if (context.noRelisten === true) return
+      const { settings, error } = relistenSettings(context)
+      if (error) return control.fail(error.message, error)
+      installRelisten(context.server, context, settings)
+    })
+}
+
+/**
+ * Installs the server's `_gate`: for each accepted socket, run the server-client chain with a
+ * fresh context (prototype: the server's context; own `serverClient`), and let the server emit
+ * 'connection'/'secureConnection' only when the run succeeds and the client was not rejected.
+ */
+function emitNewServerClient(cio) {
+  return withOptions({ id: 'cio/emit-new-server-client', after: ['cio/createServer'] },
+    function emitNewServerClientCore(control, context) {
+      const server = context.server
+      server._gate = function cioGate(socket, proceed) {
+        const clientContext = Object.create(context)
+        clientContext.serverClient = socket
+        cio.getServerClientChain().run({
+          context: clientContext,
+          done(error, result) {
+            if (result.failed) {
+              socket.destroy()
+              server.emit('serverClientFailed', result.failed, socket)
+              return
+            }
+            if (cio._rejected.has(socket) || socket.destroyed) return
+            proceed()
+          },
+        })
+      }
+    })
+}
+
+/** Only for secure servers: name = peer subject CN; isClientAllowed decides (default allow). */
+function authenticateClient(cio) {
+  return withOptions({ id: 'cio/authenticate-client' }, function authenticateClientCore(control, context) {
+    if (!context.isSecure) return
+    const socket = context.serverClient
+    const peer = (typeof socket.getPeerCertificate === 'function' && socket.getPeerCertificate()) || {}
+    const name = peer.subject ? peer.subject.CN : undefined
+    if (typeof context.isClientAllowed !== 'function' || context.isClientAllowed(name, peer)) return
+    cio._rejected.add(socket)
+    if (typeof context.rejectClient === 'function') {
+      context.rejectClient(socket, name, peer)
+    } else {
+      const error = new Error('Client Rejected: ' + name)
+      error.code = 'ERR_CIO_CLIENT_REJECTED'
+      // never an uncaught 'error': only emitted when somebody listens for it
+      if (socket.listenerCount('error') > 0) socket.emit('error', error)
+      socket.destroy()
+    }
+    if (context.server) context.server.emit('clientRejected', name, peer)
+    control.stop('Client Rejected: ' + name)
+  })
+}
+
+const clientListeners = () =>
+  [checkOrdered(), moveAliasesListener(), secure(), ensureCerts(), createClient()]
+
+const serverListeners = (cio) => [checkOrdered(), moveAliasesListener(), secure(), ensureCerts(),
+  createServer(), relistener(), emitNewServerClient(cio)]
+
+const serverClientListeners = (cio) => [checkOrdered(), authenticateClient(cio)]
+
+module.exports = { clientListeners, serverListeners, serverClientListeners }

@@ -1,0 +1,294 @@
+'use strict';
+// TLS sockets and servers, shaped like Node's tls.TLSSocket / tls.Server. Handshakes,
+// certificate verification and encryption run natively (src/secure.rs, src/tls/); this file
+// only normalises options, builds the shared TlsContext once, and exposes what the handshake
+// established: 'secureConnect', authorized/authorizationError, getPeerCertificate() & co.
+
+const net = require('net');
+const { binding, EV } = require('./native');
+const errors = require('./errors');
+const { Socket, normalizeConnectArgs } = require('./socket');
+const { Server } = require('./server');
+
+// Node tls options cio cannot honour: refused loudly rather than silently ignored.
+const UNSUPPORTED = ['pfx', 'passphrase', 'secureContext', 'ciphers', 'ecdhCurve', 'dhparam',
+  'secureProtocol', 'secureOptions', 'crl', 'sigalgs', 'privateKeyEngine', 'privateKeyIdentifier',
+  'SNICallback', 'pskCallback', 'session', 'ticketKeys', 'sessionIdContext', 'clientCertEngine',
+  'enableTrace', 'ALPNCallback'];
+
+const ALIASES = { key: 'private', cert: 'public', ca: 'root' };
+
+function materialList(name, value) {
+  if (value === undefined || value === null || value === false) return undefined;
+  const items = Array.isArray(value) ? value : [value];
+  return items.map((item) => {
+    if (typeof item === 'string' || Buffer.isBuffer(item)) return item;
+    if (item instanceof Uint8Array) return Buffer.from(item.buffer, item.byteOffset, item.byteLength);
+    throw errors.invalidArgType(`options.${name}`, 'a file path, a PEM string or a Buffer (or an array of them)', item);
+  });
+}
+
+// Options (read through the prototype chain, as cio's contexts inherit module options) →
+// the native TlsOptions.
+function nativeOptions(options, isServer) {
+  for (const name of UNSUPPORTED) {
+    if (options[name] !== undefined && options[name] !== null) {
+      throw errors.codedError('ERR_CIO_UNSUPPORTED_OPTION',
+        `cio does not support the TLS option '${name}' (its TLS runs on rustls, not OpenSSL)`);
+    }
+  }
+  const out = {};
+  for (const name of ['key', 'cert', 'ca']) {
+    const value = options[name] !== undefined && options[name] !== null ? options[name] : options[ALIASES[name]];
+    out[name] = materialList(name, value);
+  }
+  if (options.ALPNProtocols !== undefined) {
+    const list = Array.isArray(options.ALPNProtocols) ? options.ALPNProtocols : [options.ALPNProtocols];
+    out.alpnProtocols = list.map((p) => (Buffer.isBuffer(p) ? p.toString() : String(p)));
+  }
+  if (options.minVersion !== undefined) out.minVersion = String(options.minVersion);
+  if (options.maxVersion !== undefined) out.maxVersion = String(options.maxVersion);
+  if (typeof options.sessionResumption === 'boolean') out.sessionResumption = options.sessionResumption;
+  if (isServer) {
+    out.requestCert = options.requestCert === true;
+    out.rejectUnauthorized = options.rejectUnauthorized !== false;
+    for (const name of ['allowClients', 'denyClients']) {
+      const v = options[name];
+      if (v === undefined || v === null) continue;
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+        throw errors.invalidArgType(`options.${name}`, 'an array of strings', v);
+      }
+      out[name] = v;
+    }
+    if (options.handshakeTimeout !== undefined) {
+      const t = Number(options.handshakeTimeout);
+      if (!Number.isInteger(t) || t < 0) throw errors.invalidArgType('options.handshakeTimeout', 'a non-negative integer', options.handshakeTimeout);
+      out.handshakeTimeout = t;
+    }
+  } else {
+    out.rejectUnauthorized = options.rejectUnauthorized !== false;
+    out.checkServerIdentity = typeof options.checkServerIdentity !== 'function';
+  }
+  return out;
+}
+
+function createContext(options, isServer) {
+  const result = binding.TlsContext.create(isServer, nativeOptions(options, isServer));
+  if (result instanceof binding.TlsContext) return result;
+  throw errors.codedError(result.code, result.message);
+}
+
+// Client contexts are cached by the identity of their material, so repeated connects with the
+// same options (e.g. cio's module options) reuse one parsed, shared configuration.
+const bufferIds = new WeakMap();
+let nextBufferId = 1;
+const clientContexts = new Map();
+const MAX_CACHED_CONTEXTS = 64;
+
+function identity(v) {
+  if (v === undefined) return '-';
+  if (typeof v === 'string') return `s${v.length}:${v}`;
+  if (!bufferIds.has(v)) bufferIds.set(v, nextBufferId++);
+  return `b${bufferIds.get(v)}`;
+}
+
+function clientContext(options) {
+  const n = nativeOptions(options, false);
+  const key = JSON.stringify([
+    ['key', 'cert', 'ca'].map((k) => (n[k] || []).map(identity)),
+    n.rejectUnauthorized, n.checkServerIdentity, n.alpnProtocols, n.minVersion, n.maxVersion, n.sessionResumption,
+  ]);
+  let ctx = clientContexts.get(key);
+  if (!ctx) {
+    const result = binding.TlsContext.create(false, n);
+    if (!(result instanceof binding.TlsContext)) throw errors.codedError(result.code, result.message);
+    ctx = result;
+    if (clientContexts.size >= MAX_CACHED_CONTEXTS) clientContexts.delete(clientContexts.keys().next().value);
+    clientContexts.set(key, ctx);
+  }
+  return ctx;
+}
+
+// OpenSSL's names for the TLS 1.2 suites rustls offers (TLS 1.3 names are the IANA ones).
+const OPENSSL_NAMES = {
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
+};
+
+function tlsError(info, socket) {
+  if (info.code === 'ETIMEDOUT' && info.syscall === 'handshake') {
+    return errors.codedError('ERR_TLS_HANDSHAKE_TIMEOUT', 'TLS handshake timeout');
+  }
+  if (info.code === 'ECONNRESET' && socket && !socket._secureEstablished) {
+    const err = errors.codedError('ECONNRESET', 'Client network socket disconnected before secure TLS connection was established');
+    if (socket._host) err.host = socket._host;
+    if (socket._port) err.port = socket._port;
+    return err;
+  }
+  if (info.errno) return errors.errnoException(info);
+  const err = errors.codedError(info.code, info.message || info.code);
+  if (info.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const i = err.message.indexOf(': ');
+    if (i >= 0) err.reason = err.message.slice(i + 2);
+    if (socket) err.host = socket.servername || socket._host;
+  }
+  return err;
+}
+
+class TLSSocket extends Socket {
+  constructor(options = {}) {
+    super(options);
+    this.encrypted = true;
+    this.authorized = false;
+    this.authorizationError = null;
+    this.alpnProtocol = false;
+    this.servername = undefined;
+    this._secureEstablished = false;
+    this._info = null;
+    this._peerChain = null;
+    this._tlsOptions = options;
+  }
+
+  connect(...args) {
+    const [options, cb] = normalizeConnectArgs(args);
+    this._tlsOptions = options;
+    this._context = clientContext(options);
+    const host = options.host || 'localhost';
+    this._servername = options.servername || host;
+    if (typeof cb === 'function') this.once('secureConnect', cb);
+    return super.connect(options);
+  }
+
+  _startConnect(params) {
+    const t = this._tlsOptions.handshakeTimeout;
+    this._handle.connectTls(params, this._context, this._servername, t > 0 ? t : undefined);
+  }
+
+  _canWrite() {
+    return this._secureEstablished;
+  }
+
+  _onExtraEvent(code, payload) {
+    if (code === EV.SECURE) this._onSecure(payload);
+  }
+
+  _onNativeError(info) {
+    if (!this.connecting && (info.errno === 0 || info.syscall === 'handshake' || !this._secureEstablished)) {
+      this.destroy(tlsError(info, this));
+      return;
+    }
+    super._onNativeError(info);
+  }
+
+  _applySecure(info) {
+    this._info = info;
+    this._secureEstablished = true;
+    this.authorized = info.authorized;
+    this.authorizationError = info.authorizationError ? info.authorizationError.code : null;
+    this.alpnProtocol = info.alpnProtocol || false;
+    this.servername = info.servername || false;
+  }
+
+  _onSecure(info) {
+    this._applySecure(info);
+    const o = this._tlsOptions;
+    if (typeof o.checkServerIdentity === 'function') {
+      const err = o.checkServerIdentity(this._servername, this.getPeerCertificate(true));
+      if (err) {
+        this.authorized = false;
+        this.authorizationError = err.code || err.message;
+        if (o.rejectUnauthorized !== false) {
+          this.destroy(err);
+          return;
+        }
+      }
+    }
+    this._flushPending();
+    this.emit('secureConnect');
+  }
+
+  getPeerCertificate(detailed) {
+    if (!this._peerChain) {
+      if (!this._handle) return null;
+      this._peerChain = this._handle.peerCertificates();
+    }
+    const chain = this._peerChain;
+    if (chain.length === 0) return {};
+    if (!detailed) return chain[0];
+    for (let i = 0; i < chain.length; i++) {
+      const next = chain[i + 1];
+      if (next) chain[i].issuerCertificate = next;
+      else if (chain[i].fingerprint256 && sameName(chain[i].subject, chain[i].issuer)) chain[i].issuerCertificate = chain[i];
+    }
+    return chain[0];
+  }
+
+  getProtocol() {
+    return this._info ? this._info.protocol || null : null;
+  }
+
+  getCipher() {
+    if (!this._info || !this._info.cipher) return undefined;
+    const standardName = this._info.cipher.replace(/^TLS13_/, 'TLS_');
+    return { name: OPENSSL_NAMES[standardName] || standardName, standardName, version: this._info.protocol };
+  }
+
+  isSessionReused() {
+    return Boolean(this._info && this._info.sessionReused);
+  }
+
+  getSession() {
+    return undefined;
+  }
+}
+
+function sameName(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+class TLSServer extends Server {
+  constructor(options, listener) {
+    if (typeof options === 'function') {
+      listener = options;
+      options = {};
+    }
+    options = options || {};
+    super(options);
+    this._connectionEvent = 'secureConnection';
+    this._tlsContext = createContext(options, true);
+    if (typeof listener === 'function') this.on('secureConnection', listener);
+  }
+
+  _wrap(handle) {
+    const socket = new TLSSocket({ allowHalfOpen: this.allowHalfOpen });
+    socket._attach(handle);
+    const info = handle.secureInfo();
+    if (info) socket._applySecure(info);
+    return socket;
+  }
+
+  _onExtraEvent(code, payload) {
+    if (code !== EV.TLS_CLIENT_ERROR) return;
+    const [info, addrs] = payload;
+    const shell = new TLSSocket({});
+    shell._addrs = addrs || {};
+    shell.destroy();
+    this.emit('tlsClientError', tlsError(info, null), shell);
+  }
+}
+
+function connect(...args) {
+  const [options, cb] = normalizeConnectArgs(args);
+  const socket = new TLSSocket(options);
+  return socket.connect(options, cb);
+}
+
+function createServer(options, listener) {
+  return new TLSServer(options, listener);
+}
+
+module.exports = { connect, createServer, TLSSocket, Server: TLSServer, checkServerIdentity: require('tls').checkServerIdentity, isIP: net.isIP };
