@@ -7,7 +7,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const tls = require('tls');
-const { once } = require('./helpers');
+const { once, until } = require('./helpers');
 
 const CLI = path.join(__dirname, '..', 'bin', 'cio.js');
 const HAS_TLS = fs.existsSync(path.join(__dirname, '..', 'lib', 'tls.js'));
@@ -151,7 +151,10 @@ describe('cio serve / cio connect', () => {
       expect(ok.code).toBe(0);
       const no = await run(['connect', `localhost:${s.port}`, '--tls', dir, '--as', 'bob'], { input: 'secret\n' });
       expect(no.stdout).toBe('');
-      expect(s.log()).toContain("rejected client 'bob'");
+      expect(no.code).toBe(1);
+      // Refused by the allow-list: 'clientRejected' or, during the handshake, 'tlsClientError'.
+      const rejected = /rejected client 'bob'|ERR_CIO_CLIENT_REJECTED Client Rejected: bob/;
+      expect(await until(() => rejected.test(s.log()))).toBe(true);
     } finally {
       await stop(s.child);
     }

@@ -66,8 +66,14 @@ function visit(cio, port, name) {
       say(name, `received: "${text}"`);
       socket.end();
     });
-    socket.on('error', (err) => { outcome.error = err; });
-    socket.on('close', () => resolve(outcome));
+    socket.on('error', (err) => {
+      outcome.error = err;
+      say(name, `connection failed: ${err.code || ''} ${err.message}`);
+    });
+    socket.on('close', () => {
+      if (!outcome.reply) say(name, 'connection closed without a reply');
+      resolve(outcome);
+    });
   });
 }
 
@@ -82,7 +88,10 @@ async function main() {
     requestCert: true, rejectUnauthorized: true, allowClients: ['alice'],
   });
   if (!server || typeof server.listen !== 'function') throw new Error(`server() failed: ${JSON.stringify(server)}`);
-  const rejected = [];
+  // The rejection is reported on the server as 'clientRejected' (name, peer) or, when the
+  // allow-list refused the certificate during the handshake, as 'tlsClientError'.
+  let serverRejected;
+  const rejection = new Promise((resolve) => { serverRejected = resolve; });
   server.on('secureConnection', (socket) => {
     const cn = socket.getPeerCertificate().subject.CN;
     say('server', `accepted a client with certificate CN=${cn}`);
@@ -91,10 +100,13 @@ async function main() {
     socket.on('error', () => {});
   });
   server.on('clientRejected', (name) => {
-    rejected.push(name);
     say('server', `rejected client '${name}': not in allowClients`);
+    serverRejected();
   });
-  server.on('tlsClientError', (err) => say('server', `a TLS handshake failed: ${err.code || err.message}`));
+  server.on('tlsClientError', (err) => {
+    say('server', `refused a client during the TLS handshake: ${err.code || ''} ${err.message}`);
+    serverRejected();
+  });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
@@ -104,6 +116,7 @@ async function main() {
 
   const alice = await visit(cio, port, 'alice');
   const bob = await visit(cio, port, 'bob');
+  await Promise.race([rejection, new Promise((resolve) => setTimeout(resolve, 2000))]);
 
   process.stdout.write('\nWhat happened:\n');
   for (const o of [alice, bob]) {
