@@ -10,6 +10,7 @@ const path = require('path');
 
 const ROOT = path.join(__dirname, '..');
 const rootPkg = require('../package.json');
+const HAS_TLS = fs.existsSync(path.join(ROOT, 'lib', 'tls.js'));
 
 function node(args, env) {
   return new Promise((resolve) => {
@@ -83,6 +84,39 @@ describe('NODE_DEBUG=cio', () => {
       /^socket error ECONNREFUSED connect$/, /^socket close \(ECONNREFUSED\)$/,
     ];
     for (const re of expected) expect(lines.some((l) => re.test(l))).toBe(true);
+  });
+
+  const tlsScript = `
+    const cio = require('./')();
+    const set = require('./lib/devcerts').generateDevCerts({ clientNames: ['alice', 'bob'] });
+    const server = cio.server({ key: set.server.key, cert: set.server.cert, ca: set.ca.cert,
+      requestCert: true, isClientAllowed: (name) => name === 'alice' });
+    server.on('secureConnection', (s) => s.end('hi'));
+    server.listen(0, '127.0.0.1', () => {
+      const port = server.address().port;
+      const visit = (c, next) => {
+        const s = cio.client({ host: 'localhost', port, ca: set.ca.cert, key: c.key, cert: c.cert });
+        s.on('error', () => {});
+        s.resume();
+        s.on('close', next);
+      };
+      visit(set.clients[0], () => visit(set.clients[1], () => {
+        const busy = cio.server({ retryDelay: 10, maxRetries: 1 });
+        busy.on('error', () => {});
+        busy.on('close', () => server.close());
+        busy.listen(port, '127.0.0.1');
+      }));
+    });`;
+
+  (HAS_TLS ? test : test.skip)('traces chain runs, handshakes, client rejections and re-listen attempts', async () => {
+    const r = await node(['-e', tlsScript], { NODE_DEBUG: 'cio' });
+    expect(r.code).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => /^CIO \d+: /.test(l)).map((l) => l.replace(/^CIO \d+: /, ''));
+    for (const line of ['server chain run: done', 'client chain run: done', 'tls handshake done: authorized=true',
+      'server-client chain run: done', 'client rejected by isClientAllowed: bob',
+      'relisten: attempt 1 of 1 in 10 ms', 'relisten: giving up after 1 retries', 'server listen error EADDRINUSE']) {
+      expect(lines).toContain(line);
+    }
   });
 
   test('is silent without NODE_DEBUG', async () => {
