@@ -36,7 +36,7 @@ function tlsRoundTrip(done) {
     key: read('server.key'), cert: read('server.crt'), ca,
     requestCert: true, rejectUnauthorized: true, allowClients: ['alice'],
   });
-  assert.strictEqual(typeof server.listen, 'function', `server(): ${JSON.stringify(server)}`);
+  if (typeof server.listen !== 'function') throw new Error(`server() failed: ${JSON.stringify(server)}`);
   let rejected = null;
   server.on('clientRejected', (name) => { rejected = name; });
   server.on('tlsClientError', (err) => { rejected = `${err.code}: ${err.message}`; });
