@@ -89,6 +89,37 @@ export interface BoundAddress {
   port: number
 }
 
+/** A certificate and its private key, both PEM (the key is PKCS#8). */
+export interface DevCert {
+  /** Subject CN. */
+  name: string
+  cert: string
+  key: string
+}
+
+/** What `generateDevCerts()` returns. */
+export interface DevCerts {
+  ca: DevCert
+  server: DevCert
+  /** In the order of `clientNames`. */
+  clients: Array<DevCert>
+}
+
+/** `generateDevCerts()` options. */
+export interface DevCertsOptions {
+  /**
+   * Host names / IP addresses of the server certificate (default `["localhost"]`). The first
+   * is its subject CN; `localhost` also adds `IP:127.0.0.1` and `IP:::1`.
+   */
+  serverNames?: Array<string>
+  /** One client certificate per name; the name is its subject CN (default none). */
+  clientNames?: Array<string>
+  /** Validity in days from now (default 825, at most 36500). */
+  days?: number
+  /** Subject CN of the CA (default `cio development CA <8 hex digits of its key>`). */
+  caName?: string
+}
+
 /** A Node-shaped error description crossing from Rust to JavaScript. */
 export interface ErrInfo {
   /** Node's `err.code`: an errno name (`ECONNRESET`) or an `ERR_*` code. */
@@ -103,6 +134,13 @@ export interface ErrInfo {
    */
   message: string
 }
+
+/**
+ * Generates a CA, a server certificate (serverAuth, SANs for every server name) and client
+ * certificates (clientAuth, CN = name) signed by it. Bad arguments throw with code
+ * `InvalidArg` (lib/devcerts.js turns that into `ERR_CIO_DEV_CERTS`).
+ */
+export declare function generateDevCerts(options?: DevCertsOptions | undefined | null): DevCerts
 
 /** What JavaScript passes to `listen` after normalising Node's call forms. */
 export interface ListenOptions {

@@ -838,5 +838,6 @@ module.exports = nativeBinding
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.TlsContext = nativeBinding.TlsContext
+module.exports.generateDevCerts = nativeBinding.generateDevCerts
 module.exports.orderListeners = nativeBinding.orderListeners
 module.exports.panicForTest = nativeBinding.panicForTest

@@ -9,6 +9,8 @@ const { checkOrderOptions } = require('./order')
 const { moveAliases, readMaterial, unableToRead } = require('./material')
 const { clientListeners, serverListeners, serverClientListeners } = require('./core-listeners')
 
+const debug = require('util').debuglog('cio') // NODE_DEBUG=cio
+
 const NOT_A_LISTENER = "must be a require()'able string or a function"
 
 /**
@@ -132,6 +134,7 @@ class Cio {
     context.cio = this
     delete context[product]
     const result = chain.run({ context })
+    debug('%s chain run: %s', kind, result.failed ? `failed (${result.failed.reason})` : result.stopped ? 'stopped' : 'done')
     if (result.failed || result.result === false) return result
     return context[product] !== undefined ? context[product] : result
   }

@@ -7,6 +7,7 @@
 const net = require('./net')
 const { moveAliases, readMaterial, unableToRead } = require('./material')
 const { installRelisten, relistenSettings } = require('./relisten')
+const debug = require('util').debuglog('cio') // NODE_DEBUG=cio
 
 function withOptions(options, fn) {
   fn.options = options
@@ -85,6 +86,7 @@ function emitNewServerClient(cio) {
         cio.getServerClientChain().run({
           context: clientContext,
           done(error, result) {
+            debug('server-client chain run: %s', result.failed ? `failed (${result.failed.reason})` : 'done')
             if (result.failed) {
               socket.destroy()
               server.emit('serverClientFailed', result.failed, socket)
@@ -107,6 +109,7 @@ function authenticateClient(cio) {
     const name = peer.subject ? peer.subject.CN : undefined
     if (typeof context.isClientAllowed !== 'function' || context.isClientAllowed(name, peer)) return
     cio._rejected.add(socket)
+    debug('client rejected by isClientAllowed: %s', name)
     if (typeof context.rejectClient === 'function') {
       context.rejectClient(socket, name, peer)
     } else {

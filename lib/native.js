@@ -6,16 +6,27 @@ let binding;
 try {
   binding = require('../binding');
 } catch (cause) {
-  const platform = `${process.platform}-${process.arch}`;
+  const platform = platformTriple();
   const err = new Error(
-    `cio: no native binary for ${platform} could be loaded. ` +
-    'Prebuilt binaries are published as optional dependencies (cio-linux-x64-gnu, ...); ' +
-    'reinstall without --no-optional, or build from source with a Rust toolchain: ' +
-    '`npm install && npm run build` in the cio package directory.');
+    `cio: no native binary for ${platform} could be loaded (looked for cio.${platform}.node ` +
+    `in the cio package and for the package cio-${platform}). Prebuilt binaries are installed ` +
+    'as optional dependencies: reinstall without --no-optional/--omit=optional. To build from ' +
+    'source (needs a Rust toolchain, https://rustup.rs): `npm install && npm run build` in the ' +
+    `cio package directory. Cause: ${cause && cause.message}`);
   err.code = 'ERR_CIO_NATIVE_BINDING';
   err.platform = platform;
   err.cause = cause;
   throw err;
+}
+
+// napi-rs's platform names: linux-x64-gnu, linux-arm64-musl, darwin-arm64, win32-x64-msvc, ...
+function platformTriple() {
+  const base = `${process.platform}-${process.arch}`;
+  if (process.platform === 'win32') return `${base}-msvc`;
+  if (process.platform !== 'linux') return base;
+  const report = process.report && typeof process.report.getReport === 'function' ? process.report.getReport() : null;
+  const glibc = report && report.header && report.header.glibcVersionRuntime;
+  return `${base}-${glibc ? 'gnu' : 'musl'}`;
 }
 
 // Event codes of src/events.rs (keep the two lists in step).

@@ -4,6 +4,7 @@
 // becomes a once('listening') listener so it fires once, when listening finally succeeds.
 
 const { codedError } = require('./order')
+const debug = require('util').debuglog('cio') // NODE_DEBUG=cio
 
 const DEFAULT_RETRY_DELAY = 3000
 const DEFAULT_MAX_RETRIES = 3
@@ -61,12 +62,14 @@ function installRelisten(server, context, { retryDelay, maxRetries }) {
     }
     if (retries >= maxRetries) {
       console.error(`Address in use. Exiting after ${retries} retries.`)
+      debug('relisten: giving up after %d retries', retries)
       cancel()
       close.call(server)
       return
     }
     retries++
     console.error(`Address in use, retrying in ${retryDelay / 1000} seconds...`)
+    debug('relisten: attempt %d of %d in %d ms', retries, maxRetries, retryDelay)
     cancel()
     timer = setTimeout(() => {
       timer = null

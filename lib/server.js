@@ -11,6 +11,7 @@ const net = require('net');
 const { binding, EV } = require('./native');
 const errors = require('./errors');
 const { Socket } = require('./socket');
+const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 
 class Server extends EventEmitter {
   constructor(options, connectionListener) {
@@ -84,11 +85,13 @@ class Server extends EventEmitter {
       handle.release();
       const address = opts.path !== undefined ? opts.path : (opts.address || (opts.port !== undefined ? '::' : undefined));
       const err = errors.uvExceptionWithHostPort(result.error, address, opts.path !== undefined ? undefined : opts.port);
+      debug('server listen error %s', err.code);
       process.nextTick(() => this.emit('error', err));
       return;
     }
     this._handle = handle;
     this._address = opts.path !== undefined ? opts.path : result.bound;
+    debug('server listening on %s', typeof this._address === 'string' ? this._address : `${this._address.address}:${this._address.port}`);
     if (!this._refed) handle.unref();
     process.nextTick(() => {
       if (this._handle === handle) this.emit('listening');
@@ -156,6 +159,7 @@ class Server extends EventEmitter {
       }
     }
     if (this._handle) {
+      debug('server close');
       this._closing = this._handle;
       this._handle = null;
       this._closing.close();

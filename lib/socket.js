@@ -12,6 +12,7 @@ const { binding, EV } = require('./native');
 const errors = require('./errors');
 
 const kEvents = Symbol('cio.events');
+const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 // Emitted once the socket can take writes natively: after connect (plain) or after the
 // handshake (TLS). Writes and end() made earlier wait for it.
 const kWritable = Symbol('cio.writable');
@@ -41,6 +42,7 @@ class Socket extends Duplex {
     this._server = null;
     this[kEvents] = (batch) => this._onBatch(batch);
     if (options.timeout) this.setTimeout(options.timeout);
+    if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
   }
 
   // ---- connection setup -------------------------------------------------------------------
@@ -61,6 +63,7 @@ class Socket extends Duplex {
     this._newHandle();
     this.connecting = true;
     this._connectOptions = options;
+    debug('socket connect %s', options.path || `${options.host || 'localhost'}:${options.port}`);
     if (options.path) {
       this._host = options.path;
       process.nextTick(() => { if (this.connecting && this._handle) this._handle.connectUnix(options.path); });
@@ -140,6 +143,7 @@ class Socket extends Duplex {
   _attach(handle, addrs) {
     this._handle = handle;
     this._addrs = addrs || handle.addresses();
+    debug('socket accepted from %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     handle.start(this[kEvents]);
   }
 
@@ -165,6 +169,7 @@ class Socket extends Duplex {
   _afterConnect(addrs) {
     this.connecting = false;
     this._addrs = addrs && addrs.remoteAddress ? addrs : this._handle.addresses();
+    debug('socket connected to %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     if (this._connectOptions) {
       const o = this._connectOptions;
       if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
@@ -181,6 +186,7 @@ class Socket extends Duplex {
   }
 
   _onNativeError(info) {
+    debug('socket error %s %s', info.code, info.syscall);
     if (this.connecting && info.syscall === 'connect' && this._candidates && this._candidates.length) {
       this._connectTo(this._candidates, this._port, this._connectOptions);
       return;
@@ -254,6 +260,7 @@ class Socket extends Duplex {
   // ---- teardown -----------------------------------------------------------------------------
 
   _destroy(err, cb) {
+    debug('socket close%s', err ? ` (${err.code || err.message})` : '');
     this._clearTimer();
     this.connecting = false;
     const hadHandle = this._handle !== null;

@@ -9,6 +9,7 @@ const { binding, EV } = require('./native');
 const errors = require('./errors');
 const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
+const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 
 // Node tls options cio cannot honour: refused loudly rather than silently ignored.
 const UNSUPPORTED = ['pfx', 'passphrase', 'secureContext', 'ciphers', 'ecdhCurve', 'dhparam',
@@ -185,6 +186,7 @@ class TLSSocket extends Socket {
   }
 
   _applySecure(info) {
+    debug('tls handshake done: authorized=%s%s', info.authorized, info.authorizationError ? ` (${info.authorizationError.code})` : '');
     this._info = info;
     this._secureEstablished = true;
     this.authorized = info.authorized;
@@ -274,6 +276,7 @@ class TLSServer extends Server {
   _onExtraEvent(code, payload) {
     if (code !== EV.TLS_CLIENT_ERROR) return;
     const [info, addrs] = payload;
+    debug('tls client error %s', info.code);
     const shell = new TLSSocket({});
     shell._addrs = addrs || {};
     shell.destroy();

@@ -13,6 +13,7 @@
 #![deny(clippy::all)]
 
 pub mod conn;
+pub mod devcerts;
 pub mod ordering;
 mod ordering_napi;
 pub mod errors;
