@@ -231,6 +231,23 @@ unsafe fn buffer_copy(env: sys::napi_env, bytes: &[u8]) -> Result<sys::napi_valu
   Ok(value)
 }
 
+unsafe fn buffer_concat(env: sys::napi_env, chunks: &[Vec<u8>]) -> Result<sys::napi_value> {
+  if let [one] = chunks {
+    return buffer_copy(env, one);
+  }
+  let total = chunks.iter().map(Vec::len).sum();
+  let mut value = ptr::null_mut();
+  let mut data: *mut std::ffi::c_void = ptr::null_mut();
+  check_status!(sys::napi_create_buffer(env, total, &mut data, &mut value), "cannot create a Buffer")?;
+  let mut offset = 0;
+  for c in chunks {
+    // SAFETY: `data` points to `total` writable bytes owned by the new Buffer.
+    ptr::copy_nonoverlapping(c.as_ptr(), data.cast::<u8>().add(offset), c.len());
+    offset += c.len();
+  }
+  Ok(value)
+}
+
 impl ToNapiValue for Batch {
   unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
     let mut arr = ptr::null_mut();
@@ -245,13 +262,15 @@ impl ToNapiValue for Batch {
     let mut evs = val.0.into_iter().peekable();
     while let Some(ev) = evs.next() {
       match ev {
-        Ev::Data(mut bytes) => {
-          // Coalesce consecutive chunks into one Buffer: one JS call, one allocation.
-          while let Some(Ev::Data(more)) = evs.peek() {
-            bytes.extend_from_slice(more);
-            evs.next();
+        Ev::Data(first) => {
+          // Coalesce consecutive chunks into one Buffer: one JS call, one allocation, one copy.
+          let mut chunks = vec![first];
+          while let Some(Ev::Data(_)) = evs.peek() {
+            if let Some(Ev::Data(more)) = evs.next() {
+              chunks.push(more);
+            }
           }
-          push(code::DATA, buffer_copy(env, &bytes)?)?;
+          push(code::DATA, buffer_concat(env, &chunks)?)?;
         }
         Ev::Connect(a) => push(code::CONNECT, AddrPair::to_napi_value(env, a)?)?,
         Ev::End => push(code::END, Null::to_napi_value(env, Null)?)?,

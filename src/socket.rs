@@ -68,7 +68,8 @@ impl SocketCore {
   /// `first` is emitted after the socket can take writes and before any data event.
   pub fn open_plain(self: &Arc<Self>, conn: Arc<Conn>, first: Option<Ev>) {
     *lock(&self.conn) = Some(conn.clone());
-    self.spawn_io(ConnIo(conn.clone()), ConnIo(conn), false, first);
+    let reader = read_loop_plain(self.emitter.clone(), conn.clone());
+    self.spawn_io(reader, ConnIo(conn), false, first);
   }
 
   /// An encrypted connection is open over `conn`.
@@ -79,12 +80,12 @@ impl SocketCore {
     *lock(&self.via_task) = true;
     *lock(&self.conn) = Some(conn);
     let (r, w) = tokio::io::split(stream);
-    self.spawn_io(r, w, true, first);
+    self.spawn_io(read_loop(self.emitter.clone(), r), w, true, first);
   }
 
   fn spawn_io<R, W>(self: &Arc<Self>, reader: R, writer: W, via_task: bool, first: Option<Ev>)
   where
-    R: AsyncRead + Unpin + Send + 'static,
+    R: std::future::Future<Output = ()> + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
   {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -94,7 +95,7 @@ impl SocketCore {
       self.emitter.emit(ev);
     }
     let rt = handle();
-    self.track(rt.spawn(read_loop(self.emitter.clone(), reader)).abort_handle());
+    self.track(rt.spawn(reader).abort_handle());
     self.track(rt.spawn(write_loop(self.emitter.clone(), writer, rx)).abort_handle());
   }
 
@@ -112,8 +113,41 @@ impl SocketCore {
   }
 }
 
+thread_local! {
+  /// Scratch space for plain reads: an idle socket holds no read buffer of its own.
+  static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_CHUNK]);
+}
+
+/// Plain sockets: wait for readability, then read into the worker thread's scratch buffer
+/// and hand JavaScript an exact-size copy.
+async fn read_loop_plain(emitter: Arc<Emitter>, conn: Arc<Conn>) {
+  while emitter.wait_readable().await {
+    if let Err(e) = conn.readable().await {
+      emitter.emit(Ev::Error(ErrInfo::io(&e, "read")));
+      return;
+    }
+    let r = SCRATCH.with(|b| {
+      let mut buf = b.borrow_mut();
+      conn.try_read(&mut buf).map(|n| buf[..n].to_vec())
+    });
+    match r {
+      Ok(d) if d.is_empty() => {
+        emitter.emit(Ev::End);
+        return;
+      }
+      Ok(d) => emitter.emit(Ev::Data(d)),
+      Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+      Err(e) => {
+        emitter.emit(Ev::Error(ErrInfo::io(&e, "read")));
+        return;
+      }
+    }
+  }
+}
+
+/// Encrypted sockets: rustls holds whole records anyway; read at most one record's worth.
 async fn read_loop<R: AsyncRead + Unpin>(emitter: Arc<Emitter>, mut reader: R) {
-  let mut buf = vec![0u8; READ_CHUNK];
+  let mut buf = vec![0u8; 16 * 1024];
   while emitter.wait_readable().await {
     match reader.read(&mut buf).await {
       Ok(0) => {
@@ -121,6 +155,12 @@ async fn read_loop<R: AsyncRead + Unpin>(emitter: Arc<Emitter>, mut reader: R) {
         return;
       }
       Ok(n) => emitter.emit(Ev::Data(buf[..n].to_vec())),
+      // A peer that closes without TLS close_notify: Node (OpenSSL 3 with
+      // SSL_OP_IGNORE_UNEXPECTED_EOF) reports a plain end, and so does cio.
+      Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+        emitter.emit(Ev::End);
+        return;
+      }
       Err(e) => {
         emitter.emit(Ev::Error(ErrInfo::io(&e, "read")));
         return;
