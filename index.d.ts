@@ -24,6 +24,15 @@ declare function buildCio(moduleOptions?: buildCio.ModuleOptions): buildCio.Cio 
 
 declare namespace buildCio {
   // ---------------------------------------------------------------------------------------------
+  // Typed events
+  // ---------------------------------------------------------------------------------------------
+
+  /** The arguments of event `K` in event map `M` (any arguments for an event not in the map). */
+  type EventArgs<M, K> = K extends keyof M ? (M[K] extends unknown[] ? M[K] : never) : any[];
+  /** A listener for event `K` of event map `M`: typed for known events, `(...args: any[])` for others (addon events). */
+  type EventListener<M, K> = (...args: EventArgs<M, K>) => void;
+
+  // ---------------------------------------------------------------------------------------------
   // Builder results
   // ---------------------------------------------------------------------------------------------
 
@@ -541,10 +550,8 @@ declare namespace buildCio {
     /** Runs the chain; emits `'start'`, `'done'` and the others. */
     run(options?: RunOptions<C>): RunResult<C> | DisabledRunResult;
 
-    on<E extends keyof ChainEvents<C>>(event: E, listener: (...args: ChainEvents<C>[E]) => void): this;
-    on(event: string | symbol, listener: (...args: any[]) => void): this;
-    once<E extends keyof ChainEvents<C>>(event: E, listener: (...args: ChainEvents<C>[E]) => void): this;
-    once(event: string | symbol, listener: (...args: any[]) => void): this;
+    on<K extends string | symbol>(event: K, listener: EventListener<ChainEvents<C>, K>): this;
+    once<K extends string | symbol>(event: K, listener: EventListener<ChainEvents<C>, K>): this;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -724,20 +731,13 @@ declare namespace buildCio {
     end(chunk: string | Uint8Array, callback?: () => void): this;
     end(chunk: string | Uint8Array, encoding?: BufferEncoding, callback?: () => void): this;
 
-    addListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
-    addListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    on<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
-    on(event: string | symbol, listener: (...args: any[]) => void): this;
-    once<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
-    once(event: string | symbol, listener: (...args: any[]) => void): this;
-    prependListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
-    prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    off<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
-    off(event: string | symbol, listener: (...args: any[]) => void): this;
-    removeListener<E extends keyof SocketEvents>(event: E, listener: (...args: SocketEvents[E]) => void): this;
-    removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    emit<E extends keyof SocketEvents>(event: E, ...args: SocketEvents[E]): boolean;
-    emit(event: string | symbol, ...args: any[]): boolean;
+    addListener<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    on<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    once<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    prependListener<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    off<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    removeListener<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    emit<K extends string | symbol>(event: K, ...args: EventArgs<SocketEvents, K>): boolean;
   }
 
   /** A distinguished name: repeated attributes become arrays, as in Node. */
@@ -834,20 +834,20 @@ declare namespace buildCio {
     /** Always undefined (sessions are kept natively). */
     getSession(): undefined;
 
-    addListener<E extends keyof TLSSocketEvents>(event: E, listener: (...args: TLSSocketEvents[E]) => void): this;
-    addListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    on<E extends keyof TLSSocketEvents>(event: E, listener: (...args: TLSSocketEvents[E]) => void): this;
-    on(event: string | symbol, listener: (...args: any[]) => void): this;
-    once<E extends keyof TLSSocketEvents>(event: E, listener: (...args: TLSSocketEvents[E]) => void): this;
-    once(event: string | symbol, listener: (...args: any[]) => void): this;
-    prependListener<E extends keyof TLSSocketEvents>(event: E, listener: (...args: TLSSocketEvents[E]) => void): this;
-    prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    off<E extends keyof TLSSocketEvents>(event: E, listener: (...args: TLSSocketEvents[E]) => void): this;
-    off(event: string | symbol, listener: (...args: any[]) => void): this;
-    removeListener<E extends keyof TLSSocketEvents>(event: E, listener: (...args: TLSSocketEvents[E]) => void): this;
-    removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    emit<E extends keyof TLSSocketEvents>(event: E, ...args: TLSSocketEvents[E]): boolean;
-    emit(event: string | symbol, ...args: any[]): boolean;
+    addListener(event: 'secureConnect', listener: () => void): this;
+    addListener<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    on(event: 'secureConnect', listener: () => void): this;
+    on<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    once(event: 'secureConnect', listener: () => void): this;
+    once<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    prependListener(event: 'secureConnect', listener: () => void): this;
+    prependListener<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    off(event: 'secureConnect', listener: () => void): this;
+    off<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    removeListener(event: 'secureConnect', listener: () => void): this;
+    removeListener<K extends string | symbol>(event: K, listener: EventListener<SocketEvents, K>): this;
+    emit(event: 'secureConnect'): boolean;
+    emit<K extends string | symbol>(event: K, ...args: EventArgs<SocketEvents, K>): boolean;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -927,20 +927,13 @@ declare namespace buildCio {
     maxConnections: number | undefined;
     readonly listening: boolean;
 
-    addListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
-    addListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    on<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
-    on(event: string | symbol, listener: (...args: any[]) => void): this;
-    once<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
-    once(event: string | symbol, listener: (...args: any[]) => void): this;
-    prependListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
-    prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    off<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
-    off(event: string | symbol, listener: (...args: any[]) => void): this;
-    removeListener<E extends keyof ServerEvents>(event: E, listener: (...args: ServerEvents[E]) => void): this;
-    removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
-    emit<E extends keyof ServerEvents>(event: E, ...args: ServerEvents[E]): boolean;
-    emit(event: string | symbol, ...args: any[]): boolean;
+    addListener<K extends string | symbol>(event: K, listener: EventListener<ServerEvents, K>): this;
+    on<K extends string | symbol>(event: K, listener: EventListener<ServerEvents, K>): this;
+    once<K extends string | symbol>(event: K, listener: EventListener<ServerEvents, K>): this;
+    prependListener<K extends string | symbol>(event: K, listener: EventListener<ServerEvents, K>): this;
+    off<K extends string | symbol>(event: K, listener: EventListener<ServerEvents, K>): this;
+    removeListener<K extends string | symbol>(event: K, listener: EventListener<ServerEvents, K>): this;
+    emit<K extends string | symbol>(event: K, ...args: EventArgs<ServerEvents, K>): boolean;
   }
 
   /** A TLS server (`server()` with TLS); announces connections with `'secureConnection'`. */
