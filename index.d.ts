@@ -283,10 +283,10 @@ declare namespace buildCio {
   }
 
   /**
-   * Client `onConnect`: the connect callback, called with the socket as `this` and no
-   * arguments, after the TCP connect (plain) or after the handshake (TLS).
+   * Client `onConnect(socket)`: the connect callback, called with the socket (also as `this`)
+   * after the TCP connect (plain) or after the handshake (TLS).
    */
-  type ClientConnectListener = (this: Socket) => void;
+  type ClientConnectListener = (this: Socket, socket: Socket) => void;
   /** Server `onConnect`: a `'connection'` listener. */
   type ServerConnectListener = (this: Server, socket: Socket) => void;
 

@@ -48,7 +48,9 @@ function ensureCerts() {
 
 function createClient() {
   return withOptions({ id: 'cio/createClient', after: ['cio/ensure-certs'] }, function createClientCore(control, context) {
-    context.client = net.connect(context, context.onConnect)
+    const onConnect = context.onConnect
+    // SPEC: onConnect(socket), called as Node calls a connect callback (this === socket)
+    context.client = net.connect(context, typeof onConnect === 'function' ? function connected() { onConnect.call(this, this) } : undefined)
   })
 }
 

@@ -90,7 +90,19 @@ function invalidArgType(name, expected, actual) {
     `The "${name}" argument must be ${expected}. Received ${specificType(actual)}`, TypeError);
 }
 
+// Options cio does not implement are refused, never silently ignored (false/null/undefined
+// mean "not asked for").
+function refuseUnsupported(options, names, what, why = '') {
+  for (const name of names) {
+    const v = options[name];
+    if (v !== undefined && v !== null && v !== false) {
+      throw codedError('ERR_CIO_UNSUPPORTED_OPTION', `cio does not support ${what} '${name}'${why}`);
+    }
+  }
+}
+
 module.exports = {
+  refuseUnsupported,
   errnoException,
   exceptionWithHostPort,
   uvExceptionWithHostPort,

@@ -217,6 +217,7 @@ function normalizeListenArgs(args) {
   const first = args[0];
   if (first !== null && typeof first === 'object') {
     const o = first;
+    errors.refuseUnsupported(o, ['readableAll', 'writableAll', 'reusePort', 'signal', 'fd', 'handle'], 'the listen option');
     return { port: o.port, host: o.host, path: o.path, backlog: o.backlog, ipv6Only: o.ipv6Only };
   }
   if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) {

@@ -15,7 +15,8 @@ const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 const UNSUPPORTED = ['pfx', 'passphrase', 'secureContext', 'ciphers', 'ecdhCurve', 'dhparam',
   'secureProtocol', 'secureOptions', 'crl', 'sigalgs', 'privateKeyEngine', 'privateKeyIdentifier',
   'SNICallback', 'pskCallback', 'session', 'ticketKeys', 'sessionIdContext', 'clientCertEngine',
-  'enableTrace', 'ALPNCallback'];
+  'enableTrace', 'ALPNCallback', 'honorCipherOrder', 'sessionTimeout', 'requestOCSP',
+  'pskIdentityHint'];
 
 const ALIASES = { key: 'private', cert: 'public', ca: 'root' };
 
@@ -32,12 +33,7 @@ function materialList(name, value) {
 // Options (read through the prototype chain, as cio's contexts inherit module options) →
 // the native TlsOptions.
 function nativeOptions(options, isServer) {
-  for (const name of UNSUPPORTED) {
-    if (options[name] !== undefined && options[name] !== null) {
-      throw errors.codedError('ERR_CIO_UNSUPPORTED_OPTION',
-        `cio does not support the TLS option '${name}' (its TLS runs on rustls, not OpenSSL)`);
-    }
-  }
+  errors.refuseUnsupported(options, UNSUPPORTED, 'the TLS option', ' (its TLS runs on rustls, not OpenSSL)');
   const out = {};
   for (const name of ['key', 'cert', 'ca']) {
     const value = options[name] !== undefined && options[name] !== null ? options[name] : options[ALIASES[name]];
