@@ -48,11 +48,20 @@ export declare class NativeSocket {
   readStop(): void
   /**
    * Writes `data`. Returns 0 when it was written at once (the caller completes the write
-   * now), 1 when it went to the writer task (a `WRITE_DONE` event follows).
+   * now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error of a
+   * write that failed at once.
    */
-  write(data: Uint8Array): number
-  /** Half-closes after queued writes; a `SHUTDOWN_DONE` event follows. */
-  shutdown(): void
+  write(data: Uint8Array): number | ErrInfo
+  /**
+   * Attaches a plain connection to Node's event loop (see `uvloop`), delivering its events
+   * to `cb` directly. False when the socket stays on tokio (TLS, or no libuv symbols).
+   */
+  attach(cb: EventCallback): boolean
+  /**
+   * Half-closes after queued writes. Returns 0 when done at once, 1 when a `SHUTDOWN_DONE`
+   * event follows.
+   */
+  shutdown(): number
   /** Destroys the socket: no more events, every task aborted, the descriptor released. */
   close(): void
   ref(): void

@@ -144,7 +144,14 @@ class Socket extends Duplex {
     this._handle = handle;
     this._addrs = addrs || handle.addresses();
     debug('socket accepted from %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
-    handle.start(this[kEvents]);
+    // Plain connections run on Node's own loop; the rest (TLS) deliver through the runtime.
+    if (!handle.attach(this[kEvents])) handle.start(this[kEvents]);
+    else if (!this._refed) handle.unref();
+  }
+
+  // A connected plain socket moves onto Node's event loop (src/uvloop.rs).
+  _attachLoop() {
+    if (this._handle.attach(this[kEvents]) && !this._refed) this._handle.unref();
   }
 
   // ---- native events ------------------------------------------------------------------------
@@ -168,6 +175,7 @@ class Socket extends Duplex {
 
   _afterConnect(addrs) {
     this.connecting = false;
+    if (!this.encrypted) this._attachLoop();
     this._addrs = addrs && addrs.remoteAddress ? addrs : this._handle.addresses();
     debug('socket connected to %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     if (this._connectOptions) {
@@ -220,8 +228,10 @@ class Socket extends Duplex {
     }
     this._bytesDispatched += chunk.length;
     this._touch();
-    if (this._handle.write(chunk) === 0) cb();
-    else this._writeCb = cb;
+    const r = this._handle.write(chunk);
+    if (r === 0) cb();
+    else if (r === 1) this._writeCb = cb;
+    else cb(errors.errnoException(r));
   }
 
   _writev(chunks, cb) {
@@ -247,8 +257,11 @@ class Socket extends Duplex {
       cb();
       return;
     }
+    if (this._handle.shutdown() === 0) {
+      cb();
+      return;
+    }
     this._finalCb = cb;
-    this._handle.shutdown();
   }
 
   _afterShutdown() {

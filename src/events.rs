@@ -183,6 +183,10 @@ impl Emitter {
     }
   }
 
+  pub fn is_paused(&self) -> bool {
+    lock(&self.state).paused
+  }
+
   pub fn is_closed(&self) -> bool {
     lock(&self.state).closed
   }
@@ -219,7 +223,7 @@ impl Emitter {
 }
 
 /// A drained queue on its way to JavaScript as `[code, payload, ...]`.
-pub struct Batch(Vec<Ev>);
+pub struct Batch(pub Vec<Ev>);
 
 unsafe fn buffer_copy(env: sys::napi_env, bytes: &[u8]) -> Result<sys::napi_value> {
   let mut value = ptr::null_mut();

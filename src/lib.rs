@@ -25,3 +25,4 @@ pub mod secure;
 pub mod server;
 pub mod socket;
 pub mod tls;
+pub mod uvloop;

@@ -21,6 +21,7 @@ use crate::errors::ErrInfo;
 use crate::events::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
 use crate::peer_js::peer_certificate_object;
 use crate::secure::{client_handshake, TlsContext};
+use crate::uvloop::{LoopIo, PlainStream, WriteResult};
 use rustls::pki_types::CertificateDer;
 use crate::runtime::{handle, with_timeout};
 
@@ -43,8 +44,27 @@ pub struct SocketCore {
   /// True when writes must go through the writer task (TLS): no direct write on the JS thread.
   via_task: Mutex<bool>,
   tasks: Mutex<Vec<AbortHandle>>,
+  /// A plain connection waiting for JavaScript to `attach` it to Node's loop.
+  pending_plain: Mutex<Option<Conn>>,
+  /// The plain connection once it runs on Node's loop (JavaScript thread only).
+  lp: Mutex<Option<LoopPtr>>,
   /// What the TLS handshake established (`None` for plain sockets).
   tls: Mutex<Option<(SecureInfo, Vec<CertificateDer<'static>>)>>,
+}
+
+/// The `LoopIo` of a socket on Node's loop. Only ever dereferenced on the JavaScript thread
+/// (napi methods and libuv callbacks); `LoopIo::close` hands its memory to libuv's close
+/// callback, after which the pointer is dropped from here.
+pub struct LoopPtr(*mut LoopIo);
+// SAFETY: see above; the pointer is moved between threads only inside the `Mutex`, never used
+// off the JavaScript thread.
+unsafe impl Send for LoopPtr {}
+
+impl LoopPtr {
+  fn io(&self) -> &LoopIo {
+    // SAFETY: valid until `LoopIo::close` ran, and we drop the `LoopPtr` right then.
+    unsafe { &*self.0 }
+  }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -103,7 +123,28 @@ impl SocketCore {
     *lock(&self.tls) = Some((info, peer));
   }
 
+  /// A freshly connected or accepted plain connection: run it on Node's loop once JavaScript
+  /// attaches it, or on tokio right away when the loop is not available.
+  pub fn open_plain_or_defer(self: &Arc<Self>, conn: Conn, first: Option<Ev>) {
+    if crate::uvloop::available() {
+      *lock(&self.pending_plain) = Some(conn);
+      if let Some(ev) = first {
+        self.emitter.emit(ev);
+      }
+    } else {
+      self.open_plain(Arc::new(conn), first);
+    }
+  }
+
+  fn with_loop<T>(&self, f: impl FnOnce(&LoopIo) -> T) -> Option<T> {
+    lock(&self.lp).as_ref().map(|p| f(p.io()))
+  }
+
   pub fn close(&self) {
+    if let Some(p) = lock(&self.lp).take() {
+      p.io().close();
+    }
+    lock(&self.pending_plain).take();
     self.emitter.close();
     for t in lock(&self.tasks).drain(..) {
       t.abort();
@@ -213,7 +254,7 @@ impl NativeSocket {
   /// A socket over an accepted or freshly connected descriptor.
   pub fn from_conn(conn: Conn) -> Self {
     let s = NativeSocket { core: Arc::default() };
-    s.core.open_plain(Arc::new(conn), None);
+    s.core.open_plain_or_defer(conn, None);
     s
   }
 
@@ -261,7 +302,10 @@ impl NativeSocket {
           let conn = Arc::new(Conn::Tcp(stream));
           let addrs = conn.addresses();
           match tls {
-            None => core.open_plain(conn, Some(Ev::Connect(addrs))),
+            None => match Arc::try_unwrap(conn) {
+              Ok(conn) => core.open_plain_or_defer(conn, Some(Ev::Connect(addrs))),
+              Err(conn) => core.open_plain(conn, Some(Ev::Connect(addrs))),
+            },
             Some((tls, servername, hs_limit)) => {
               core.emitter.emit(Ev::Connect(addrs));
               client_handshake(core, conn, tls, servername, hs_limit).await;
@@ -325,7 +369,7 @@ impl NativeSocket {
     let task = handle().spawn(async move {
       match tokio::net::UnixStream::connect(&path).await {
         Ok(stream) => {
-          core.open_plain(Arc::new(Conn::Unix(stream)), Some(Ev::Connect(AddrPair::default())));
+          core.open_plain_or_defer(Conn::Unix(stream), Some(Ev::Connect(AddrPair::default())));
         }
         Err(e) => core.emitter.emit(Ev::Error(ErrInfo::io(&e, "connect"))),
       }
@@ -336,18 +380,70 @@ impl NativeSocket {
 
   #[napi(catch_unwind)]
   pub fn read_start(&self) {
+    if self.core.with_loop(|io| io.set_reading(true)).is_some() {
+      return;
+    }
     self.core.emitter.set_paused(false);
   }
 
   #[napi(catch_unwind)]
   pub fn read_stop(&self) {
+    if self.core.with_loop(|io| io.set_reading(false)).is_some() {
+      return;
+    }
     self.core.emitter.set_paused(true);
   }
 
   /// Writes `data`. Returns 0 when it was written at once (the caller completes the write
-  /// now), 1 when it went to the writer task (a `WRITE_DONE` event follows).
+  /// now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error of a
+  /// write that failed at once.
   #[napi(catch_unwind)]
-  pub fn write(&self, data: &[u8]) -> Result<u32> {
+  pub fn write(&self, data: &[u8]) -> Result<Either<u32, ErrInfo>> {
+    if let Some(r) = self.core.with_loop(|io| io.write(data)) {
+      return Ok(match r {
+        WriteResult::Done => Either::A(0),
+        WriteResult::Pending => Either::A(1),
+        WriteResult::Failed(e) => Either::B(e),
+      });
+    }
+    self.write_via_runtime(data).map(Either::A)
+  }
+
+  /// Attaches a plain connection to Node's event loop (see `uvloop`), delivering its events
+  /// to `cb` directly. False when the socket stays on tokio (TLS, or no libuv symbols).
+  #[napi(catch_unwind)]
+  pub fn attach(&self, env: &Env, cb: EventCallback<'_>) -> Result<bool> {
+    let Some(conn) = lock(&self.core.pending_plain).take() else { return Ok(false) };
+    let stream = match conn {
+      Conn::Tcp(t) => t.into_std().map(PlainStream::Tcp),
+      Conn::Unix(u) => u.into_std().map(PlainStream::Unix),
+    }
+    .map_err(|e| Error::from_reason(format!("cannot detach the socket from tokio: {e}")))?;
+    let paused = self.core.emitter.is_paused();
+    // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
+    match unsafe { LoopIo::attach(env.raw(), stream, cb.raw(), !paused) } {
+      Ok(io) => {
+        *lock(&self.core.lp) = Some(LoopPtr(io));
+        // Events now flow through the loop; the threadsafe function is no longer needed.
+        self.core.emitter.close();
+        Ok(true)
+      }
+      Err(stream) => {
+        let _rt = handle().enter();
+        let conn = match stream {
+          PlainStream::Tcp(s) => tokio::net::TcpStream::from_std(s).map(Conn::Tcp),
+          PlainStream::Unix(s) => tokio::net::UnixStream::from_std(s).map(Conn::Unix),
+        }
+        .map_err(|e| Error::from_reason(format!("cannot run the socket: {e}")))?;
+        self.core.open_plain(Arc::new(conn), None);
+        Ok(false)
+      }
+    }
+  }
+}
+
+impl NativeSocket {
+  fn write_via_runtime(&self, data: &[u8]) -> Result<u32> {
     let mut offset = 0;
     if !*lock(&self.core.via_task) {
       if let Some(conn) = self.core.conn() {
@@ -377,13 +473,24 @@ impl NativeSocket {
     Ok(1)
   }
 
-  /// Half-closes after queued writes; a `SHUTDOWN_DONE` event follows.
+}
+
+#[napi]
+impl NativeSocket {
+  /// Half-closes after queued writes. Returns 0 when done at once, 1 when a `SHUTDOWN_DONE`
+  /// event follows.
   #[napi(catch_unwind)]
-  pub fn shutdown(&self) {
+  pub fn shutdown(&self) -> u32 {
+    if let Some(()) = self.core.with_loop(|io| {
+      let _ = io.with_stream(|s| s.shutdown_write());
+    }) {
+      return 0;
+    }
     let sent = lock(&self.core.writer).as_ref().map(|tx| tx.send(WriteCmd::Shutdown).is_ok()).unwrap_or(false);
     if !sent {
       self.core.emitter.emit(Ev::ShutdownDone(None));
     }
+    1
   }
 
   /// Destroys the socket: no more events, every task aborted, the descriptor released.
@@ -394,16 +501,25 @@ impl NativeSocket {
 
   #[napi(js_name = "ref", catch_unwind)]
   pub fn ref_(&self, env: &Env) -> Result<()> {
+    if self.core.with_loop(|io| io.set_ref(true)).is_some() {
+      return Ok(());
+    }
     self.core.emitter.set_ref(env, true)
   }
 
   #[napi(catch_unwind)]
   pub fn unref(&self, env: &Env) -> Result<()> {
+    if self.core.with_loop(|io| io.set_ref(false)).is_some() {
+      return Ok(());
+    }
     self.core.emitter.set_ref(env, false)
   }
 
   #[napi(catch_unwind)]
   pub fn set_no_delay(&self, on: bool) -> Result<()> {
+    if let Some(r) = self.core.with_loop(|io| io.with_stream(|s| s.set_nodelay(on))).flatten() {
+      return r.map_err(|e| Error::from_reason(e.to_string()));
+    }
     if let Some(c) = self.core.conn() {
       c.set_nodelay(on).map_err(|e| Error::from_reason(e.to_string()))?;
     }
@@ -412,6 +528,9 @@ impl NativeSocket {
 
   #[napi(catch_unwind)]
   pub fn set_keep_alive(&self, on: bool, delay_secs: u32) -> Result<()> {
+    if let Some(r) = self.core.with_loop(|io| io.with_stream(|s| s.set_keepalive(on, delay_secs))).flatten() {
+      return r.map_err(|e| Error::from_reason(e.to_string()));
+    }
     if let Some(c) = self.core.conn() {
       c.set_keepalive(on, delay_secs).map_err(|e| Error::from_reason(e.to_string()))?;
     }
@@ -421,6 +540,12 @@ impl NativeSocket {
   /// Endpoints of an open socket (empty when closed or connecting).
   #[napi(catch_unwind)]
   pub fn addresses(&self) -> AddrPair {
+    if let Some(a) = self.core.with_loop(|io| io.with_stream(|s| s.addresses())).flatten() {
+      return a;
+    }
+    if let Some(c) = lock(&self.core.pending_plain).as_ref() {
+      return c.addresses();
+    }
     self.core.conn().map(|c| c.addresses()).unwrap_or_default()
   }
 }

@@ -1,0 +1,432 @@
+//! Plain (unencrypted) sockets driven from Node's own event loop: no thread hop per event.
+//!
+//! A tokio worker wakes, reads and hands data over through a threadsafe function: every hop
+//! costs a cross-CPU wake-up (tens of µs on this kind of VM) where Node answers on one thread.
+//! For plain TCP and Unix sockets there is nothing to offload, so once connected (or accepted)
+//! such a socket leaves tokio: its descriptor is watched by a libuv poll handle on the
+//! JavaScript thread, reads and writes are non-blocking syscalls made right there, and events
+//! reach JavaScript through `napi_make_callback` (so `process.nextTick` and promise jobs run
+//! after each delivery, as after any Node I/O callback). TLS sockets stay on tokio, where the
+//! cryptography runs off the JavaScript thread.
+//!
+//! Everything here runs on the JavaScript thread. The libuv functions are looked up at run
+//! time (`dlsym`) from the Node binary; when they are missing the socket stays on tokio.
+//! `LoopIo` lives in a `Box` whose pointer is the poll handle's `data`; it is freed in the
+//! handle's close callback, so a JavaScript call that closes the socket from inside a
+//! delivery never leaves the callback with a dangling pointer.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_int, c_void};
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::ptr;
+use std::sync::OnceLock;
+
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
+
+use crate::errors::ErrInfo;
+use crate::events::{AddrPair, Batch, Ev};
+
+const UV_READABLE: c_int = 1;
+const UV_WRITABLE: c_int = 2;
+const UV_POLL: c_int = 8;
+/// Reads per readiness callback before yielding to the rest of the event loop (as libuv's own
+/// stream reading does).
+const READS_PER_WAKE: usize = 16;
+const READ_CHUNK: usize = 64 * 1024;
+
+type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
+type CloseCb = unsafe extern "C" fn(*mut c_void);
+
+struct Uv {
+  handle_size: unsafe extern "C" fn(c_int) -> usize,
+  poll_init: unsafe extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int,
+  poll_start: unsafe extern "C" fn(*mut c_void, c_int, PollCb) -> c_int,
+  poll_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
+  close: unsafe extern "C" fn(*mut c_void, Option<CloseCb>),
+  ref_: unsafe extern "C" fn(*mut c_void),
+  unref: unsafe extern "C" fn(*mut c_void),
+}
+
+fn uv() -> Option<&'static Uv> {
+  static UV: OnceLock<Option<Uv>> = OnceLock::new();
+  UV.get_or_init(|| {
+    if std::env::var("CIO_IO").as_deref() == Ok("tokio") {
+      return None;
+    }
+    unsafe fn sym(name: &std::ffi::CStr) -> Option<*mut c_void> {
+      let p = libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr());
+      (!p.is_null()).then_some(p)
+    }
+    // SAFETY: the symbols are libuv's public functions with exactly these C signatures.
+    unsafe {
+      Some(Uv {
+        handle_size: std::mem::transmute::<*mut c_void, _>(sym(c"uv_handle_size")?),
+        poll_init: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_init")?),
+        poll_start: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_start")?),
+        poll_stop: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_stop")?),
+        close: std::mem::transmute::<*mut c_void, _>(sym(c"uv_close")?),
+        ref_: std::mem::transmute::<*mut c_void, _>(sym(c"uv_ref")?),
+        unref: std::mem::transmute::<*mut c_void, _>(sym(c"uv_unref")?),
+      })
+    }
+  })
+  .as_ref()
+}
+
+/// Whether plain sockets can run on Node's loop here (`CIO_IO=tokio` forces tokio).
+pub fn available() -> bool {
+  uv().is_some()
+}
+
+/// A connected plain stream, detached from tokio.
+pub enum PlainStream {
+  Tcp(std::net::TcpStream),
+  Unix(std::os::unix::net::UnixStream),
+}
+
+impl PlainStream {
+  fn fd(&self) -> c_int {
+    match self {
+      PlainStream::Tcp(s) => s.as_raw_fd(),
+      PlainStream::Unix(s) => s.as_raw_fd(),
+    }
+  }
+
+  fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    match self {
+      PlainStream::Tcp(s) => (&*s).read(buf),
+      PlainStream::Unix(s) => (&*s).read(buf),
+    }
+  }
+
+  fn write(&self, buf: &[u8]) -> io::Result<usize> {
+    match self {
+      PlainStream::Tcp(s) => (&*s).write(buf),
+      PlainStream::Unix(s) => (&*s).write(buf),
+    }
+  }
+
+  pub fn shutdown_write(&self) -> io::Result<()> {
+    let r = match self {
+      PlainStream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
+      PlainStream::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+    };
+    match r {
+      Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Ok(()),
+      r => r,
+    }
+  }
+
+  pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+    match self {
+      PlainStream::Tcp(s) => s.set_nodelay(on),
+      PlainStream::Unix(_) => Ok(()),
+    }
+  }
+
+  pub fn set_keepalive(&self, on: bool, delay_secs: u32) -> io::Result<()> {
+    if let PlainStream::Tcp(s) = self {
+      let sock = socket2::SockRef::from(s);
+      sock.set_keepalive(on)?;
+      if on && delay_secs > 0 {
+        let ka = socket2::TcpKeepalive::new().with_time(std::time::Duration::from_secs(delay_secs as u64));
+        sock.set_tcp_keepalive(&ka)?;
+      }
+    }
+    Ok(())
+  }
+
+  pub fn addresses(&self) -> AddrPair {
+    match self {
+      PlainStream::Tcp(s) => {
+        let mut pair = AddrPair::default();
+        if let Ok(a) = s.local_addr() {
+          let (ip, port, fam) = crate::conn::split_addr(&a);
+          (pair.local_address, pair.local_port, pair.local_family) = (Some(ip), Some(port), Some(fam));
+        }
+        if let Ok(a) = s.peer_addr() {
+          let (ip, port, fam) = crate::conn::split_addr(&a);
+          (pair.remote_address, pair.remote_port, pair.remote_family) = (Some(ip), Some(port), Some(fam));
+        }
+        pair
+      }
+      PlainStream::Unix(s) => AddrPair {
+        local_address: s.local_addr().ok().and_then(|a| a.as_pathname().map(|p| p.to_string_lossy().into_owned())),
+        ..AddrPair::default()
+      },
+    }
+  }
+}
+
+/// Outcome of a write started on the JavaScript thread.
+pub enum WriteResult {
+  Done,
+  Pending,
+  Failed(ErrInfo),
+}
+
+pub struct LoopIo {
+  env: sys::napi_env,
+  /// The uv_poll_t (libuv-sized raw memory); its `data` field points back here.
+  handle: *mut c_void,
+  handle_len: usize,
+  callback: sys::napi_ref,
+  async_ctx: sys::napi_async_context,
+  /// `None` once closed (the descriptor closes with it).
+  stream: RefCell<Option<PlainStream>>,
+  reading: Cell<bool>,
+  /// Bytes of the current write still to send, and how far we got.
+  pending: RefCell<Option<(Vec<u8>, usize)>>,
+  polling: Cell<c_int>,
+  closed: Cell<bool>,
+}
+
+thread_local! {
+  static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
+}
+
+impl LoopIo {
+  /// Starts watching `stream` on the loop of `env`; `callback` receives event batches.
+  /// On failure the stream is handed back so the caller can run it on tokio instead.
+  ///
+  /// # Safety
+  /// JavaScript thread only; `callback` must be a function value of `env`.
+  pub unsafe fn attach(
+    env: sys::napi_env,
+    stream: PlainStream,
+    callback: sys::napi_value,
+    reading: bool,
+  ) -> Result<*mut LoopIo, PlainStream> {
+    let Some(uv) = uv() else { return Err(stream) };
+    let mut lp: *mut sys::uv_loop_s = ptr::null_mut();
+    if sys::napi_get_uv_event_loop(env, &mut lp) != sys::Status::napi_ok || lp.is_null() {
+      return Err(stream);
+    }
+    let handle_len = (uv.handle_size)(UV_POLL).max(std::mem::size_of::<*mut c_void>());
+    let handle = Box::into_raw(vec![0u8; handle_len].into_boxed_slice()).cast::<c_void>();
+    if (uv.poll_init)(lp.cast(), handle, stream.fd()) != 0 {
+      drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(handle.cast::<u8>(), handle_len)));
+      return Err(stream);
+    }
+    let mut callback_ref = ptr::null_mut();
+    sys::napi_create_reference(env, callback, 1, &mut callback_ref);
+    let mut name = ptr::null_mut();
+    let label = "cio.socket";
+    sys::napi_create_string_utf8(env, label.as_ptr().cast(), label.len() as isize, &mut name);
+    let mut resource = ptr::null_mut();
+    sys::napi_create_object(env, &mut resource);
+    let mut async_ctx = ptr::null_mut();
+    sys::napi_async_init(env, resource, name, &mut async_ctx);
+    let io = Box::into_raw(Box::new(LoopIo {
+      env,
+      handle,
+      handle_len,
+      callback: callback_ref,
+      async_ctx,
+      stream: RefCell::new(Some(stream)),
+      reading: Cell::new(reading),
+      pending: RefCell::new(None),
+      polling: Cell::new(0),
+      closed: Cell::new(false),
+    }));
+    // uv_handle_t starts with `void* data`.
+    *handle.cast::<*mut LoopIo>() = io;
+    (*io).update_poll();
+    Ok(io)
+  }
+
+  fn update_poll(&self) {
+    let Some(uv) = uv() else { return };
+    if self.closed.get() {
+      return;
+    }
+    let mut want = 0;
+    if self.reading.get() {
+      want |= UV_READABLE;
+    }
+    if self.pending.borrow().is_some() {
+      want |= UV_WRITABLE;
+    }
+    if want == self.polling.get() {
+      return;
+    }
+    // SAFETY: `handle` is an initialised, open poll handle (not closed: checked above).
+    unsafe {
+      if want == 0 {
+        (uv.poll_stop)(self.handle);
+      } else {
+        (uv.poll_start)(self.handle, want, on_poll);
+      }
+    }
+    self.polling.set(want);
+  }
+
+  pub fn set_reading(&self, on: bool) {
+    self.reading.set(on);
+    self.update_poll();
+  }
+
+  pub fn with_stream<T>(&self, f: impl FnOnce(&PlainStream) -> T) -> Option<T> {
+    self.stream.borrow().as_ref().map(f)
+  }
+
+  /// Writes what the socket takes now; the rest is sent when it becomes writable, and then a
+  /// `WRITE_DONE` event follows.
+  pub fn write(&self, data: &[u8]) -> WriteResult {
+    let stream = self.stream.borrow();
+    let Some(s) = stream.as_ref() else {
+      return WriteResult::Failed(ErrInfo::io(&io::Error::from_raw_os_error(libc::EPIPE), "write"));
+    };
+    let mut off = 0;
+    while off < data.len() {
+      match s.write(&data[off..]) {
+        Ok(n) => off += n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        Err(e) => return WriteResult::Failed(ErrInfo::io(&e, "write")),
+      }
+    }
+    drop(stream);
+    if off == data.len() {
+      return WriteResult::Done;
+    }
+    *self.pending.borrow_mut() = Some((data[off..].to_vec(), 0));
+    self.update_poll();
+    WriteResult::Pending
+  }
+
+  pub fn set_ref(&self, on: bool) {
+    if let (Some(uv), false) = (uv(), self.closed.get()) {
+      // SAFETY: open poll handle.
+      unsafe { if on { (uv.ref_)(self.handle) } else { (uv.unref)(self.handle) } }
+    }
+  }
+
+  /// Stops watching and closes the descriptor now; the memory goes in the close callback.
+  pub fn close(&self) {
+    if self.closed.replace(true) {
+      return;
+    }
+    if let Some(uv) = uv() {
+      // SAFETY: open poll handle; uv_close removes the descriptor from the loop's watch list
+      // before we close it below.
+      unsafe { (uv.close)(self.handle, Some(on_close)) };
+    }
+    self.stream.borrow_mut().take();
+    self.pending.borrow_mut().take();
+  }
+
+  fn flush_pending(&self, evs: &mut Vec<Ev>) {
+    let stream = self.stream.borrow();
+    let mut pending = self.pending.borrow_mut();
+    let (Some(s), Some((buf, off))) = (stream.as_ref(), pending.as_mut()) else { return };
+    while *off < buf.len() {
+      match s.write(&buf[*off..]) {
+        Ok(n) => *off += n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        Err(e) => {
+          *pending = None;
+          evs.push(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
+          return;
+        }
+      }
+    }
+    *pending = None;
+    evs.push(Ev::WriteDone(None));
+  }
+
+  fn read_some(&self, evs: &mut Vec<Ev>) {
+    let stream = self.stream.borrow();
+    let Some(s) = stream.as_ref() else { return };
+    SCRATCH.with(|scratch| {
+      let mut buf = scratch.borrow_mut();
+      for _ in 0..READS_PER_WAKE {
+        match s.read(&mut buf) {
+          Ok(0) => {
+            evs.push(Ev::End);
+            self.reading.set(false);
+            return;
+          }
+          Ok(n) => {
+            evs.push(Ev::Data(buf[..n].to_vec()));
+            if n < buf.len() {
+              return;
+            }
+          }
+          Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+          Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+          Err(e) => {
+            evs.push(Ev::Error(ErrInfo::io(&e, "read")));
+            self.reading.set(false);
+            return;
+          }
+        }
+      }
+    });
+  }
+
+  /// Calls the JavaScript callback with `evs`, as Node calls back after I/O.
+  unsafe fn deliver(&self, evs: Vec<Ev>) {
+    let env = self.env;
+    let mut scope = ptr::null_mut();
+    if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+      return;
+    }
+    let mut func = ptr::null_mut();
+    let mut recv = ptr::null_mut();
+    let mut result = ptr::null_mut();
+    if let Ok(arg) = Batch(evs).into_js(env) {
+      sys::napi_get_reference_value(env, self.callback, &mut func);
+      // napi_make_callback needs an object receiver; the callback ignores `this`.
+      sys::napi_get_global(env, &mut recv);
+      let status = sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
+      if status == sys::Status::napi_pending_exception {
+        // An exception thrown by a 'data' handler is an uncaught exception, as in Node.
+        let mut exc = ptr::null_mut();
+        sys::napi_get_and_clear_last_exception(env, &mut exc);
+        sys::napi_fatal_exception(env, exc);
+      }
+    }
+    sys::napi_close_handle_scope(env, scope);
+  }
+}
+
+impl Batch {
+  unsafe fn into_js(self, env: sys::napi_env) -> napi::Result<sys::napi_value> {
+    Batch::to_napi_value(env, self)
+  }
+}
+
+unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) {
+  let io = &**handle.cast::<*mut LoopIo>();
+  if io.closed.get() {
+    return;
+  }
+  let mut evs = Vec::new();
+  if status < 0 {
+    evs.push(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(-status), "read")));
+    io.reading.set(false);
+    io.pending.borrow_mut().take();
+  } else {
+    if events & UV_WRITABLE != 0 {
+      io.flush_pending(&mut evs);
+    }
+    if events & UV_READABLE != 0 && io.reading.get() {
+      io.read_some(&mut evs);
+    }
+  }
+  io.update_poll();
+  if !evs.is_empty() {
+    io.deliver(evs);
+  }
+}
+
+unsafe extern "C" fn on_close(handle: *mut c_void) {
+  let io = Box::from_raw(*handle.cast::<*mut LoopIo>());
+  sys::napi_delete_reference(io.env, io.callback);
+  sys::napi_async_destroy(io.env, io.async_ctx);
+  drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(io.handle.cast::<u8>(), io.handle_len)));
+}
