@@ -37,9 +37,11 @@ export declare class NativeSocket {
   readStop(): void
   /**
    * Writes `data`. Returns 0 when it was written at once (the caller completes the write
-   * now), 1 when it went to the writer task (a `WRITE_DONE` event follows).
+   * now), 1 when it went to the writer task (a `WRITE_DONE` event follows), or the error when
+   * the direct write failed: like libuv's synchronous write errors, JavaScript destroys the
+   * socket inside `write()` (so `write()` returns false, as Node's does after EPIPE).
    */
-  write(data: Uint8Array): number
+  write(data: Uint8Array): number | ErrInfo
   /** Half-closes after queued writes; a `SHUTDOWN_DONE` event follows. */
   shutdown(): void
   /** Destroys the socket: no more events, every task aborted, the descriptor released. */

@@ -196,8 +196,14 @@ class Socket extends Duplex {
     }
     this._bytesDispatched += chunk.length;
     this._touch();
-    if (this._handle.write(chunk) === 0) cb();
-    else this._writeCb = cb;
+    const r = this._handle.write(chunk);
+    if (r === 0) cb();
+    else if (r === 1) this._writeCb = cb;
+    else {
+      // The write failed at once (EPIPE, ECONNRESET): destroy now, as Node's writeGeneric does.
+      this._writeCb = cb;
+      this.destroy(errors.errnoException(r));
+    }
   }
 
   _writev(chunks, cb) {

@@ -260,9 +260,11 @@ impl NativeSocket {
   }
 
   /// Writes `data`. Returns 0 when it was written at once (the caller completes the write
-  /// now), 1 when it went to the writer task (a `WRITE_DONE` event follows).
+  /// now), 1 when it went to the writer task (a `WRITE_DONE` event follows), or the error when
+  /// the direct write failed: like libuv's synchronous write errors, JavaScript destroys the
+  /// socket inside `write()` (so `write()` returns false, as Node's does after EPIPE).
   #[napi(catch_unwind)]
-  pub fn write(&self, data: &[u8]) -> Result<u32> {
+  pub fn write(&self, data: &[u8]) -> Result<Either<u32, ErrInfo>> {
     let mut offset = 0;
     if !*lock(&self.core.via_task) {
       if let Some(conn) = self.core.conn() {
@@ -270,14 +272,11 @@ impl NativeSocket {
           match conn.try_write(&data[offset..]) {
             Ok(n) => offset += n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(e) => {
-              self.core.emitter.emit(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
-              return Ok(1);
-            }
+            Err(e) => return Ok(Either::B(ErrInfo::io(&e, "write"))),
           }
         }
         if offset == data.len() {
-          return Ok(0);
+          return Ok(Either::A(0));
         }
       }
     }
@@ -289,7 +288,7 @@ impl NativeSocket {
       let e = std::io::Error::from_raw_os_error(libc::EPIPE);
       self.core.emitter.emit(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
     }
-    Ok(1)
+    Ok(Either::A(1))
   }
 
   /// Half-closes after queued writes; a `SHUTDOWN_DONE` event follows.
