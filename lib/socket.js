@@ -114,11 +114,14 @@ class Socket extends Duplex {
     }
   }
 
-  // An accepted connection (server side).
-  _attach(handle, addrs) {
+  // An accepted connection (server side). The handle does not read until asked: like Node's
+  // Socket constructor, start the flow with read(0) unless the server has pauseOnConnect.
+  _attach(handle, addrs, pauseOnConnect = false) {
     this._handle = handle;
     this._addrs = addrs || handle.addresses();
     handle.start(this[kEvents]);
+    if (pauseOnConnect) this.pause();
+    else this.read(0);
   }
 
   // ---- native events ------------------------------------------------------------------------

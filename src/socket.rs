@@ -160,9 +160,12 @@ pub struct NativeSocket {
 }
 
 impl NativeSocket {
-  /// A socket over an accepted or freshly connected descriptor.
+  /// A socket over an accepted descriptor. It does not read until JavaScript calls
+  /// `readStart` (as a libuv handle), so with `pauseOnConnect` the peer's bytes stay in the
+  /// kernel, and destroying such a socket resets the connection exactly as Node's does.
   pub fn from_conn(conn: Conn) -> Self {
     let s = NativeSocket { core: Arc::default() };
+    s.core.emitter.set_paused(true);
     s.core.open_plain(Arc::new(conn), None);
     s
   }
