@@ -48,8 +48,9 @@ export declare class NativeSocket {
   readStop(): void
   /**
    * Writes `data`. Returns 0 when it was written at once (the caller completes the write
-   * now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error of a
-   * write that failed at once.
+   * now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error when
+   * the direct write failed: like libuv's synchronous write errors, JavaScript destroys the
+   * socket inside `write()` (so `write()` returns false, as Node's does after EPIPE).
    */
   write(data: Uint8Array): number | ErrInfo
   /**

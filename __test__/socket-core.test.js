@@ -269,8 +269,10 @@ describe('plain TCP through cio', () => {
     const a = cio.client({ port, host: '127.0.0.1' });
     await once(server, 'connection');
     const b = cio.client({ port, host: '127.0.0.1' });
+    // 'connect' on b and 'drop' on the server race each other: listen for both up front.
+    const bPort = new Promise((r) => b.on('connect', () => r(b.localPort)));
     const [info] = await once(server, 'drop');
-    expect(info.remotePort).toBe(await new Promise((r) => b.on('connect', () => r(b.localPort))));
+    expect(info.remotePort).toBe(await bPort);
     b.resume();
     await once(b, 'close');
     a.destroy();

@@ -11,6 +11,8 @@ const { clientListeners, serverListeners, serverClientListeners } = require('./c
 
 const debug = require('util').debuglog('cio') // NODE_DEBUG=cio
 
+const ARGUMENT_ERRORS = new Set(['ERR_SOCKET_BAD_PORT', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE',
+  'ERR_OUT_OF_RANGE', 'ERR_INVALID_IP_ADDRESS'])
 const NOT_A_LISTENER = "must be a require()'able string or a function"
 
 /**
@@ -135,6 +137,9 @@ class Cio {
     delete context[product]
     const result = chain.run({ context })
     debug('%s chain run: %s', kind, result.failed ? `failed (${result.failed.reason})` : result.stopped ? 'stopped' : 'done')
+    // Node throws argument errors (a bad port, a wrong type) synchronously; so does cio,
+    // rather than reporting them as a failed run.
+    if (result.failed && result.failed.error && ARGUMENT_ERRORS.has(result.failed.error.code)) throw result.failed.error
     if (result.failed || result.result === false) return result
     return context[product] !== undefined ? context[product] : result
   }

@@ -129,10 +129,6 @@ class Server extends EventEmitter {
     socket._server = this;
     if (this.noDelay) socket.setNoDelay(true);
     if (this.keepAlive) socket.setKeepAlive(true, this.keepAliveInitialDelay * 1000);
-    if (this.pauseOnConnect) {
-      handle.readStop();
-      socket.pause();
-    }
     this._gate(socket, () => {
       if (!socket.destroyed) this.emit(this._connectionEvent, socket);
     });
@@ -141,7 +137,7 @@ class Server extends EventEmitter {
   // Builds the Socket for an accepted handle (TLS servers override it).
   _wrap(handle) {
     const socket = new Socket({ allowHalfOpen: this.allowHalfOpen });
-    socket._attach(handle);
+    socket._attach(handle, null, this.pauseOnConnect);
     return socket;
   }
 

@@ -139,14 +139,17 @@ class Socket extends Duplex {
     }
   }
 
-  // An accepted connection (server side).
-  _attach(handle, addrs) {
+  // An accepted connection (server side). The handle does not read until asked: like Node's
+  // Socket constructor, start the flow with read(0) unless the server has pauseOnConnect.
+  _attach(handle, addrs, pauseOnConnect = false) {
     this._handle = handle;
     this._addrs = addrs || handle.addresses();
     debug('socket accepted from %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     // Plain connections run on Node's own loop; the rest (TLS) deliver through the runtime.
     if (!handle.attach(this[kEvents])) handle.start(this[kEvents]);
     else if (!this._refed) handle.unref();
+    if (pauseOnConnect) this.pause();
+    else this.read(0);
   }
 
   // A connected plain socket moves onto Node's event loop (src/uvloop.rs).
@@ -231,7 +234,11 @@ class Socket extends Duplex {
     const r = this._handle.write(chunk);
     if (r === 0) cb();
     else if (r === 1) this._writeCb = cb;
-    else cb(errors.errnoException(r));
+    else {
+      // The write failed at once (EPIPE, ECONNRESET): destroy now, as Node's writeGeneric does.
+      this._writeCb = cb;
+      this.destroy(errors.errnoException(r));
+    }
   }
 
   _writev(chunks, cb) {

@@ -263,7 +263,7 @@ class TLSServer extends Server {
 
   _wrap(handle) {
     const socket = new TLSSocket({ allowHalfOpen: this.allowHalfOpen });
-    socket._attach(handle);
+    socket._attach(handle, null, this.pauseOnConnect);
     const info = handle.secureInfo();
     if (info) socket._applySecure(info);
     return socket;

@@ -251,9 +251,12 @@ pub struct NativeSocket {
 }
 
 impl NativeSocket {
-  /// A socket over an accepted or freshly connected descriptor.
+  /// A socket over an accepted descriptor. It does not read until JavaScript calls
+  /// `readStart` (as a libuv handle), so with `pauseOnConnect` the peer's bytes stay in the
+  /// kernel, and destroying such a socket resets the connection exactly as Node's does.
   pub fn from_conn(conn: Conn) -> Self {
     let s = NativeSocket { core: Arc::default() };
+    s.core.emitter.set_paused(true);
     s.core.open_plain_or_defer(conn, None);
     s
   }
@@ -395,8 +398,9 @@ impl NativeSocket {
   }
 
   /// Writes `data`. Returns 0 when it was written at once (the caller completes the write
-  /// now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error of a
-  /// write that failed at once.
+  /// now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error when
+  /// the direct write failed: like libuv's synchronous write errors, JavaScript destroys the
+  /// socket inside `write()` (so `write()` returns false, as Node's does after EPIPE).
   #[napi(catch_unwind)]
   pub fn write(&self, data: &[u8]) -> Result<Either<u32, ErrInfo>> {
     if let Some(r) = self.core.with_loop(|io| io.write(data)) {
@@ -406,7 +410,7 @@ impl NativeSocket {
         WriteResult::Failed(e) => Either::B(e),
       });
     }
-    self.write_via_runtime(data).map(Either::A)
+    self.write_via_runtime(data)
   }
 
   /// Attaches a plain connection to Node's event loop (see `uvloop`), delivering its events
@@ -443,7 +447,7 @@ impl NativeSocket {
 }
 
 impl NativeSocket {
-  fn write_via_runtime(&self, data: &[u8]) -> Result<u32> {
+  fn write_via_runtime(&self, data: &[u8]) -> Result<Either<u32, ErrInfo>> {
     let mut offset = 0;
     if !*lock(&self.core.via_task) {
       if let Some(conn) = self.core.conn() {
@@ -451,14 +455,11 @@ impl NativeSocket {
           match conn.try_write(&data[offset..]) {
             Ok(n) => offset += n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(e) => {
-              self.core.emitter.emit(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
-              return Ok(1);
-            }
+            Err(e) => return Ok(Either::B(ErrInfo::io(&e, "write"))),
           }
         }
         if offset == data.len() {
-          return Ok(0);
+          return Ok(Either::A(0));
         }
       }
     }
@@ -470,7 +471,7 @@ impl NativeSocket {
       let e = std::io::Error::from_raw_os_error(libc::EPIPE);
       self.core.emitter.emit(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
     }
-    Ok(1)
+    Ok(Either::A(1))
   }
 
 }

@@ -407,9 +407,28 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
   }
   let mut evs = Vec::new();
   if status < 0 {
-    evs.push(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(-status), "read")));
-    io.reading.set(false);
-    io.pending.borrow_mut().take();
+    // libuv reports POLLERR (e.g. a reset) as UV_EBADF and stops the handle; the real error
+    // is pending on the socket, and a read or write returns it.
+    io.polling.set(0);
+    if io.pending.borrow().is_some() {
+      io.flush_pending(&mut evs);
+    }
+    if io.reading.get() {
+      io.read_some(&mut evs);
+    }
+    if evs.is_empty() {
+      let pending = io.with_stream(|s| match s {
+        PlainStream::Tcp(t) => t.take_error(),
+        PlainStream::Unix(u) => u.take_error(),
+      });
+      let err = match pending {
+        Some(Ok(Some(e))) => e,
+        _ => io::Error::from_raw_os_error(-status),
+      };
+      evs.push(Ev::Error(ErrInfo::io(&err, "read")));
+      io.reading.set(false);
+      io.pending.borrow_mut().take();
+    }
   } else {
     if events & UV_WRITABLE != 0 {
       io.flush_pending(&mut evs);
