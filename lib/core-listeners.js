@@ -107,6 +107,9 @@ function authenticateClient(cio) {
     const name = peer.subject ? peer.subject.CN : undefined
     if (typeof context.isClientAllowed !== 'function' || context.isClientAllowed(name, peer)) return
     cio._rejected.add(socket)
+    // Discard whatever the rejected client sent (nobody in the application listens) and keep
+    // reading, so its end-of-stream is seen and the socket closes after rejectClient's end().
+    socket.resume()
     if (typeof context.rejectClient === 'function') {
       context.rejectClient(socket, name, peer)
     } else {
