@@ -47,7 +47,10 @@ function ensureCerts() {
 
 function createClient() {
   return withOptions({ id: 'cio/createClient', after: ['cio/ensure-certs'] }, function createClientCore(control, context) {
-    context.client = net.connect(context, context.onConnect)
+    const onConnect = context.onConnect
+    // onConnect(socket) (SPEC section 3): the connect callback, also given the socket
+    const callback = typeof onConnect === 'function' ? function connected() { onConnect.call(this, this) } : undefined
+    context.client = net.connect(context, callback)
   })
 }
 
