@@ -159,6 +159,9 @@ function buildCio(moduleOptions) {
   moveAliases(defaults)
   const failure = readMaterial(defaults)
   if (failure) return { error: unableToRead(failure), reason: failure.reason }
+  // fail fast on unusable material too (no PEM, garbage, key/cert mismatch, encrypted key, ...)
+  const invalid = require('./tls').checkMaterial(defaults)
+  if (invalid) return { error: invalid.message, reason: invalid }
   return new Cio(defaults)
 }
 

@@ -45,18 +45,33 @@ function ensureCerts() {
   })
 }
 
+/** A coded error (bad TLS material or option) fails the run with its own message as the reason. */
+function failClearly(control, error) {
+  if (!error || typeof error.code !== 'string') throw error
+  control.fail(error.message, error)
+}
+
 function createClient() {
   return withOptions({ id: 'cio/createClient', after: ['cio/ensure-certs'] }, function createClientCore(control, context) {
     const onConnect = context.onConnect
     // onConnect(socket) (SPEC section 3): the connect callback, also given the socket
     const callback = typeof onConnect === 'function' ? function connected() { onConnect.call(this, this) } : undefined
-    context.client = net.connect(context, callback)
+    try {
+      context.client = net.connect(context, callback)
+    } catch (error) {
+      failClearly(control, error)
+    }
   })
 }
 
 function createServer() {
   return withOptions({ id: 'cio/createServer', after: ['cio/ensure-certs'] }, function createServerCore(control, context) {
-    const server = net.createServer(context)
+    let server
+    try {
+      server = net.createServer(context)
+    } catch (error) {
+      return failClearly(control, error)
+    }
     if (typeof context.onConnect === 'function') server.on('connection', context.onConnect)
     if (typeof context.onSecureConnect === 'function') server.on('secureConnection', context.onSecureConnect)
     context.server = server
