@@ -241,8 +241,9 @@ class TLSSocket extends Socket {
       if (!this._handle) return null;
       this._peerChain = this._handle.peerCertificates();
     }
-    const chain = this._peerChain;
-    if (chain.length === 0) return {};
+    if (this._peerChain.length === 0) return {};
+    // fresh objects each call: linking the detailed chain must not leak into a later plain call
+    const chain = this._peerChain.map((cert) => Object.assign({}, cert));
     if (!detailed) return chain[0];
     for (let i = 0; i < chain.length; i++) {
       const next = chain[i + 1];
