@@ -15,7 +15,7 @@ describe('options', () => {
   ])("the client option '%s' is refused with ERR_CIO_UNSUPPORTED_OPTION", (name, value) => {
     const cio = buildCio();
     const result = cio.client({ port: 1, host: '127.0.0.1', [name]: value });
-    expect(result.failed.reason).toBe('caught error');
+    expect(result.failed.reason).toContain(name);
     expect(result.failed.error.code).toBe('ERR_CIO_UNSUPPORTED_OPTION');
     expect(result.failed.error.message).toContain(name);
   });

@@ -81,11 +81,12 @@ describe('the process exits by itself', () => {
   test('after socket.unref() on both ends of an idle connection (server unref\'d too)', async () => {
     // As with Node, the accepted socket is a handle of its own: both ends must be unref'd.
     const r = await run(`
-      const s = cio.server({ onConnect: (c) => { console.log('accepted'); c.unref(); } });
+      // The server greets, so both ends are known to be up before the last unref().
+      const s = cio.server({ onConnect: (c) => { console.log('accepted'); c.unref(); c.write('hi'); } });
       s.listen(0, '127.0.0.1', () => {
         s.unref();
         const c = cio.client({ port: s.address().port, host: '127.0.0.1' });
-        c.on('connect', () => { console.log('connected'); c.unref(); });
+        c.once('data', () => { console.log('connected'); c.unref(); });
       });
     `);
     expectClean(r);

@@ -11,8 +11,7 @@ const { clientListeners, serverListeners, serverClientListeners } = require('./c
 
 const debug = require('util').debuglog('cio') // NODE_DEBUG=cio
 
-const ARGUMENT_ERRORS = new Set(['ERR_SOCKET_BAD_PORT', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE',
-  'ERR_OUT_OF_RANGE', 'ERR_INVALID_IP_ADDRESS'])
+const ARGUMENT_ERRORS = new Set(['ERR_SOCKET_BAD_PORT'])
 const NOT_A_LISTENER = "must be a require()'able string or a function"
 
 /**
@@ -167,6 +166,9 @@ function buildCio(moduleOptions) {
   moveAliases(defaults)
   const failure = readMaterial(defaults)
   if (failure) return { error: unableToRead(failure), reason: failure.reason }
+  // fail fast on unusable material too (no PEM, garbage, key/cert mismatch, encrypted key, ...)
+  const invalid = require('./tls').checkMaterial(defaults)
+  if (invalid) return { error: invalid.message, reason: invalid }
   return new Cio(defaults)
 }
 

@@ -46,17 +46,33 @@ function ensureCerts() {
   })
 }
 
+/** A coded error (bad TLS material or option) fails the run with its own message as the reason. */
+function failClearly(control, error) {
+  if (!error || typeof error.code !== 'string') throw error
+  control.fail(error.message, error)
+}
+
 function createClient() {
   return withOptions({ id: 'cio/createClient', after: ['cio/ensure-certs'] }, function createClientCore(control, context) {
     const onConnect = context.onConnect
-    // SPEC: onConnect(socket), called as Node calls a connect callback (this === socket)
-    context.client = net.connect(context, typeof onConnect === 'function' ? function connected() { onConnect.call(this, this) } : undefined)
+    // onConnect(socket) (SPEC section 3): the connect callback, also given the socket
+    const callback = typeof onConnect === 'function' ? function connected() { onConnect.call(this, this) } : undefined
+    try {
+      context.client = net.connect(context, callback)
+    } catch (error) {
+      failClearly(control, error)
+    }
   })
 }
 
 function createServer() {
   return withOptions({ id: 'cio/createServer', after: ['cio/ensure-certs'] }, function createServerCore(control, context) {
-    const server = net.createServer(context)
+    let server
+    try {
+      server = net.createServer(context)
+    } catch (error) {
+      return failClearly(control, error)
+    }
     if (typeof context.onConnect === 'function') server.on('connection', context.onConnect)
     if (typeof context.onSecureConnect === 'function') server.on('secureConnection', context.onSecureConnect)
     context.server = server
@@ -112,6 +128,9 @@ function authenticateClient(cio) {
     if (typeof context.isClientAllowed !== 'function' || context.isClientAllowed(name, peer)) return
     cio._rejected.add(socket)
     debug('client rejected by isClientAllowed: %s', name)
+    // Discard whatever the rejected client sent (nobody in the application listens) and keep
+    // reading, so its end-of-stream is seen and the socket closes after rejectClient's end().
+    socket.resume()
     if (typeof context.rejectClient === 'function') {
       context.rejectClient(socket, name, peer)
     } else {

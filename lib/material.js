@@ -7,6 +7,9 @@ const fs = require('fs')
 const path = require('path')
 
 const ALIASES = [['private', 'key'], ['public', 'cert'], ['root', 'ca']]
+// Buffers read from a path → that absolute path, so errors about their content can name the
+// file (lib/tls.js hands the path to the native loader instead of the anonymous Buffer).
+const origins = new WeakMap()
 const MATERIAL = ['key', 'cert', 'ca']
 
 /** Moves own alias properties onto their Node names; an own Node-named value wins. */
@@ -33,6 +36,7 @@ function readOne(name, value) {
       reason.code = 'ERR_CIO_EMPTY_FILE'
       return { name, absPath, reason }
     }
+    origins.set(data, absPath)
     return { value: data }
   } catch (reason) {
     return { name, absPath, reason }
@@ -68,4 +72,9 @@ function unableToRead(failure) {
   return `Unable to read '${failure.name}' from: ${failure.absPath}`
 }
 
-module.exports = { ALIASES, moveAliases, readMaterial, unableToRead }
+/** The absolute path a Buffer was read from by readMaterial, or undefined. */
+function originOf(buffer) {
+  return origins.get(buffer)
+}
+
+module.exports = { ALIASES, moveAliases, readMaterial, unableToRead, originOf }

@@ -10,6 +10,7 @@ const errors = require('./errors');
 const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
+const { originOf } = require('./material');
 
 // Node tls options cio cannot honour: refused loudly rather than silently ignored.
 const UNSUPPORTED = ['pfx', 'passphrase', 'secureContext', 'ciphers', 'ecdhCurve', 'dhparam',
@@ -24,7 +25,8 @@ function materialList(name, value) {
   if (value === undefined || value === null || value === false) return undefined;
   const items = Array.isArray(value) ? value : [value];
   return items.map((item) => {
-    if (typeof item === 'string' || Buffer.isBuffer(item)) return item;
+    if (typeof item === 'string') return item;
+    if (Buffer.isBuffer(item)) return originOf(item) || item; // a file's path names it in errors
     if (item instanceof Uint8Array) return Buffer.from(item.buffer, item.byteOffset, item.byteLength);
     throw errors.invalidArgType(`options.${name}`, 'a file path, a PEM string or a Buffer (or an array of them)', item);
   });
@@ -73,6 +75,29 @@ function createContext(options, isServer) {
   const result = binding.TlsContext.create(isServer, nativeOptions(options, isServer));
   if (result instanceof binding.TlsContext) return result;
   throw errors.codedError(result.code, result.message);
+}
+
+/**
+ * Parses and checks the TLS material of `options` (key, cert, ca and aliases; paths, PEM text,
+ * Buffers) the way a context would, without building one for a side: null when usable, else a
+ * coded Error naming the option and the path. A key or cert given alone is not an error here
+ * (its counterpart may come with each call).
+ */
+function checkMaterial(options) {
+  const n = {};
+  for (const name of ['key', 'cert', 'ca']) {
+    const value = options[name] !== undefined && options[name] !== null ? options[name] : options[ALIASES[name]];
+    try {
+      n[name] = materialList(name, value);
+    } catch (err) {
+      return err;
+    }
+  }
+  if (!n.key && !n.cert && !n.ca) return null;
+  const result = binding.TlsContext.create(false, { key: n.key, cert: n.cert, ca: n.ca });
+  if (result instanceof binding.TlsContext) return null;
+  if (/was given without a/.test(result.message)) return null;
+  return errors.codedError(result.code, result.message);
 }
 
 // Client contexts are cached by the identity of their material, so repeated connects with the
@@ -214,8 +239,9 @@ class TLSSocket extends Socket {
       if (!this._handle) return null;
       this._peerChain = this._handle.peerCertificates();
     }
-    const chain = this._peerChain;
-    if (chain.length === 0) return {};
+    if (this._peerChain.length === 0) return {};
+    // fresh objects each call: linking the detailed chain must not leak into a later plain call
+    const chain = this._peerChain.map((cert) => Object.assign({}, cert));
     if (!detailed) return chain[0];
     for (let i = 0; i < chain.length; i++) {
       const next = chain[i + 1];
@@ -290,4 +316,4 @@ function createServer(options, listener) {
   return new TLSServer(options, listener);
 }
 
-module.exports = { connect, createServer, TLSSocket, Server: TLSServer, checkServerIdentity: require('tls').checkServerIdentity, isIP: net.isIP };
+module.exports = { connect, createServer, checkMaterial, TLSSocket, Server: TLSServer, checkServerIdentity: require('tls').checkServerIdentity, isIP: net.isIP };

@@ -182,6 +182,15 @@ fn owned(certs: Option<&[CertificateDer<'_>]>) -> Vec<CertificateDer<'static>> {
   certs.map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default()
 }
 
+/// The chain `getPeerCertificate(true)` shows: what the peer sent, plus the trusted `ca`
+/// certificate that issued its last one (Node completes the chain from its store the same way).
+fn shown_chain(mut peer: Vec<CertificateDer<'static>>, policy: &VerifyPolicy) -> Vec<CertificateDer<'static>> {
+  if let Some(anchor) = peer.last().and_then(|last| policy.store.issuer_of(last.as_ref())) {
+    peer.push(anchor);
+  }
+  peer
+}
+
 /// Runs the server handshake for one accepted connection; the result is a `CONNECTION`
 /// event carrying an encrypted socket, or `TLS_CLIENT_ERROR`.
 pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter>) {
@@ -203,7 +212,7 @@ pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter
       let mut info = secure_info(state, authorized, error);
       info.servername = state.server_name().map(str::to_string);
       let socket = NativeSocket::from_stream(conn, stream);
-      socket.core.set_tls(info, peer);
+      socket.core.set_tls(info, shown_chain(peer, &tls.policy));
       emitter.emit(Ev::Connection(socket));
     }
     Err(e) => emitter.emit(Ev::TlsClientError(e, addrs)),
@@ -230,7 +239,7 @@ pub async fn client_handshake(core: Arc<SocketCore>, conn: Arc<Conn>, tls: Clien
       let (authorized, error) = authorize(&peer, &tls.policy, Some(&servername));
       let mut info = secure_info(state, authorized, error);
       info.servername = Some(servername);
-      core.set_tls(info.clone(), peer);
+      core.set_tls(info.clone(), shown_chain(peer, &tls.policy));
       core.open_stream(conn, stream, Some(Ev::Secure(info)));
     }
     Err(e) => core.emitter.emit(Ev::Error(e)),

@@ -79,6 +79,17 @@ impl TrustStore {
         SYSTEM.get_or_init(|| Arc::new(load_system_roots())).clone()
     }
 
+    /// The trusted certificate that issued `der` (matched by name), when `der` is not
+    /// self-issued: what Node shows as the last `issuerCertificate` of a peer chain.
+    pub fn issuer_of(&self, der: &[u8]) -> Option<CertificateDer<'static>> {
+        let info = CertInfo::parse(der)?;
+        if info.issuer == info.subject {
+            return None;
+        }
+        let i = self.subjects.iter().position(|s| *s == info.issuer)?;
+        Some(self.certs[i].clone())
+    }
+
     pub fn len(&self) -> usize {
         self.certs.len()
     }
