@@ -67,7 +67,7 @@ describe('socket errors are shaped like Node net errors', () => {
   test('listening on a busy port gives EADDRINUSE with syscall listen, like Node', async () => {
     const holder = net.createServer();
     const port = await listen(holder);
-    const viaCio = cio.server({});
+    const viaCio = cio.server({ noRelisten: true }); // the default re-listen would retry later
     viaCio.listen(port, '127.0.0.1');
     const viaNode = net.createServer();
     viaNode.listen(port, '127.0.0.1');
@@ -83,7 +83,7 @@ describe('socket errors are shaped like Node net errors', () => {
   test("an 'error' listener attached after listen() still sees EADDRINUSE", async () => {
     const holder = cio.server({});
     const port = await listen(holder);
-    const server = cio.server({});
+    const server = cio.server({ noRelisten: true }); // the default re-listen would retry later
     let sawSync = false;
     server.listen(port, '127.0.0.1');
     server.once('error', () => { sawSync = true; });

@@ -25,6 +25,38 @@ use crate::uvloop::{LoopIo, PlainStream, WriteResult};
 use rustls::pki_types::CertificateDer;
 use crate::runtime::{handle, with_timeout};
 
+/// Bytes a socket may have queued for its writer task before `write()` waits (the stream's
+/// callback is held back until the writer drains below this).
+const WRITE_HIGH_WATER: usize = 512 * 1024;
+
+/// Credit for writes that go through the writer task (TLS, and plain writes that blocked).
+#[derive(Default)]
+pub struct WriteGate {
+  queued: std::sync::atomic::AtomicUsize,
+  /// JavaScript holds a write callback until the queue drains below the high-water mark.
+  waiting: std::sync::atomic::AtomicBool,
+}
+
+impl WriteGate {
+  /// Called after queueing `n` bytes; true when the write may complete at once.
+  fn admit(&self, n: usize) -> bool {
+    use std::sync::atomic::Ordering::SeqCst;
+    if self.queued.fetch_add(n, SeqCst).saturating_add(n) <= WRITE_HIGH_WATER {
+      return true;
+    }
+    self.waiting.store(true, SeqCst);
+    // The writer may have drained in between without seeing `waiting`: check again.
+    self.queued.load(SeqCst) <= WRITE_HIGH_WATER && self.waiting.swap(false, SeqCst)
+  }
+
+  /// Called by the writer after sending `n` bytes; true when a held callback must complete.
+  fn release(&self, n: usize) -> bool {
+    use std::sync::atomic::Ordering::SeqCst;
+    let left = self.queued.fetch_sub(n, SeqCst).saturating_sub(n);
+    left <= WRITE_HIGH_WATER && self.waiting.swap(false, SeqCst)
+  }
+}
+
 /// Size of one read from the network.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -44,6 +76,7 @@ pub struct SocketCore {
   /// True when writes must go through the writer task (TLS): no direct write on the JS thread.
   via_task: Mutex<bool>,
   tasks: Mutex<Vec<AbortHandle>>,
+  gate: Arc<WriteGate>,
   /// A plain connection waiting for JavaScript to `attach` it to Node's loop.
   pending_plain: Mutex<Option<Conn>>,
   /// The plain connection once it runs on Node's loop (JavaScript thread only).
@@ -116,7 +149,7 @@ impl SocketCore {
     }
     let rt = handle();
     self.track(rt.spawn(reader).abort_handle());
-    self.track(rt.spawn(write_loop(self.emitter.clone(), writer, rx)).abort_handle());
+    self.track(rt.spawn(write_loop(self.emitter.clone(), self.gate.clone(), writer, rx)).abort_handle());
   }
 
   pub fn set_tls(&self, info: SecureInfo, peer: Vec<CertificateDer<'static>>) {
@@ -212,23 +245,43 @@ async fn read_loop<R: AsyncRead + Unpin>(emitter: Arc<Emitter>, mut reader: R) {
 
 async fn write_loop<W: AsyncWrite + Unpin>(
   emitter: Arc<Emitter>,
+  gate: Arc<WriteGate>,
   mut writer: W,
   mut rx: mpsc::UnboundedReceiver<WriteCmd>,
 ) {
-  while let Some(cmd) = rx.recv().await {
-    match cmd {
-      WriteCmd::Data(buf) => {
-        let r = async {
-          writer.write_all(&buf).await?;
-          writer.flush().await
-        }
-        .await;
-        emitter.emit(Ev::WriteDone(r.err().map(|e| ErrInfo::io(&e, "write"))));
+  while let Some(mut cmd) = rx.recv().await {
+    // Write everything queued so far, then flush once (one syscall burst for many records).
+    let mut sent = 0;
+    let mut result = Ok(());
+    while let WriteCmd::Data(buf) = &cmd {
+      if let Err(e) = writer.write_all(buf).await {
+        result = Err(e);
+        break;
       }
-      WriteCmd::Shutdown => {
-        let r = writer.shutdown().await;
-        emitter.emit(Ev::ShutdownDone(r.err().map(|e| ErrInfo::io(&e, "shutdown"))));
+      sent += buf.len();
+      match rx.try_recv() {
+        Ok(next) => cmd = next,
+        Err(_) => break,
       }
+    }
+    if result.is_ok() && sent > 0 {
+      result = writer.flush().await;
+    }
+    if let Err(e) = result {
+      let err = ErrInfo::io(&e, "write");
+      if gate.release(sent) {
+        emitter.emit(Ev::WriteDone(Some(err)));
+      } else {
+        emitter.emit(Ev::Error(err));
+      }
+      return;
+    }
+    if sent > 0 && gate.release(sent) {
+      emitter.emit(Ev::WriteDone(None));
+    }
+    if let WriteCmd::Shutdown = cmd {
+      let r = writer.shutdown().await;
+      emitter.emit(Ev::ShutdownDone(r.err().map(|e| ErrInfo::io(&e, "shutdown"))));
     }
   }
 }
@@ -463,15 +516,18 @@ impl NativeSocket {
         }
       }
     }
+    let rest = &data[offset..];
+    // Count the bytes before the writer can see (and release) them.
+    let done_now = self.core.gate.admit(rest.len());
     let sent = lock(&self.core.writer)
       .as_ref()
-      .map(|tx| tx.send(WriteCmd::Data(data[offset..].to_vec())).is_ok())
+      .map(|tx| tx.send(WriteCmd::Data(rest.to_vec())).is_ok())
       .unwrap_or(false);
     if !sent {
-      let e = std::io::Error::from_raw_os_error(libc::EPIPE);
-      self.core.emitter.emit(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
+      self.core.gate.release(rest.len());
+      return Ok(Either::B(ErrInfo::io(&std::io::Error::from_raw_os_error(libc::EPIPE), "write")));
     }
-    Ok(Either::A(1))
+    Ok(Either::A(if done_now { 0 } else { 1 }))
   }
 
 }
