@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
@@ -21,49 +21,11 @@ use crate::errors::ErrInfo;
 use crate::events::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
 use crate::peer_js::peer_certificate_object;
 use crate::secure::{client_handshake, TlsContext};
+use crate::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
 use crate::uvloop::{LoopIo, PlainStream, WriteResult};
 use rustls::pki_types::CertificateDer;
 use crate::runtime::{handle, with_timeout};
 
-/// Bytes a socket may have queued for its writer task before `write()` waits (the stream's
-/// callback is held back until the writer drains below this).
-const WRITE_HIGH_WATER: usize = 512 * 1024;
-
-/// Credit for writes that go through the writer task (TLS, and plain writes that blocked).
-#[derive(Default)]
-pub struct WriteGate {
-  queued: std::sync::atomic::AtomicUsize,
-  /// JavaScript holds a write callback until the queue drains below the high-water mark.
-  waiting: std::sync::atomic::AtomicBool,
-}
-
-impl WriteGate {
-  /// Called after queueing `n` bytes; true when the write may complete at once.
-  fn admit(&self, n: usize) -> bool {
-    use std::sync::atomic::Ordering::SeqCst;
-    if self.queued.fetch_add(n, SeqCst).saturating_add(n) <= WRITE_HIGH_WATER {
-      return true;
-    }
-    self.waiting.store(true, SeqCst);
-    // The writer may have drained in between without seeing `waiting`: check again.
-    self.queued.load(SeqCst) <= WRITE_HIGH_WATER && self.waiting.swap(false, SeqCst)
-  }
-
-  /// Called by the writer after sending `n` bytes; true when a held callback must complete.
-  fn release(&self, n: usize) -> bool {
-    use std::sync::atomic::Ordering::SeqCst;
-    let left = self.queued.fetch_sub(n, SeqCst).saturating_sub(n);
-    left <= WRITE_HIGH_WATER && self.waiting.swap(false, SeqCst)
-  }
-}
-
-/// Size of one read from the network.
-const READ_CHUNK: usize = 64 * 1024;
-
-pub enum WriteCmd {
-  Data(Vec<u8>),
-  Shutdown,
-}
 
 /// Shared between the JavaScript handle and its tasks.
 #[derive(Default)]
@@ -184,105 +146,6 @@ impl SocketCore {
     }
     lock(&self.writer).take();
     lock(&self.conn).take();
-  }
-}
-
-thread_local! {
-  /// Scratch space for plain reads: an idle socket holds no read buffer of its own.
-  static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_CHUNK]);
-}
-
-/// Plain sockets: wait for readability, then read into the worker thread's scratch buffer
-/// and hand JavaScript an exact-size copy.
-async fn read_loop_plain(emitter: Arc<Emitter>, conn: Arc<Conn>) {
-  while emitter.wait_readable().await {
-    if let Err(e) = conn.readable().await {
-      emitter.emit(Ev::Error(ErrInfo::io(&e, "read")));
-      return;
-    }
-    let r = SCRATCH.with(|b| {
-      let mut buf = b.borrow_mut();
-      conn.try_read(&mut buf).map(|n| buf[..n].to_vec())
-    });
-    match r {
-      Ok(d) if d.is_empty() => {
-        emitter.emit(Ev::End);
-        return;
-      }
-      Ok(d) => emitter.emit(Ev::Data(d)),
-      Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-      Err(e) => {
-        emitter.emit(Ev::Error(ErrInfo::io(&e, "read")));
-        return;
-      }
-    }
-  }
-}
-
-/// Encrypted sockets: rustls holds whole records anyway; read at most one record's worth.
-async fn read_loop<R: AsyncRead + Unpin>(emitter: Arc<Emitter>, mut reader: R) {
-  let mut buf = vec![0u8; 16 * 1024];
-  while emitter.wait_readable().await {
-    match reader.read(&mut buf).await {
-      Ok(0) => {
-        emitter.emit(Ev::End);
-        return;
-      }
-      Ok(n) => emitter.emit(Ev::Data(buf[..n].to_vec())),
-      // A peer that closes without TLS close_notify: Node (OpenSSL 3 with
-      // SSL_OP_IGNORE_UNEXPECTED_EOF) reports a plain end, and so does cio.
-      Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-        emitter.emit(Ev::End);
-        return;
-      }
-      Err(e) => {
-        emitter.emit(Ev::Error(ErrInfo::io(&e, "read")));
-        return;
-      }
-    }
-  }
-}
-
-async fn write_loop<W: AsyncWrite + Unpin>(
-  emitter: Arc<Emitter>,
-  gate: Arc<WriteGate>,
-  mut writer: W,
-  mut rx: mpsc::UnboundedReceiver<WriteCmd>,
-) {
-  while let Some(mut cmd) = rx.recv().await {
-    // Write everything queued so far, then flush once (one syscall burst for many records).
-    let mut sent = 0;
-    let mut result = Ok(());
-    while let WriteCmd::Data(buf) = &cmd {
-      if let Err(e) = writer.write_all(buf).await {
-        result = Err(e);
-        break;
-      }
-      sent += buf.len();
-      match rx.try_recv() {
-        Ok(next) => cmd = next,
-        Err(_) => break,
-      }
-    }
-    if result.is_ok() && sent > 0 {
-      result = writer.flush().await;
-    }
-    if let Err(e) = result {
-      let err = ErrInfo::io(&e, "write");
-      if gate.release(sent) {
-        emitter.emit(Ev::WriteDone(Some(err)));
-      } else {
-        emitter.emit(Ev::Error(err));
-      }
-      return;
-    }
-    if sent > 0 && gate.release(sent) {
-      emitter.emit(Ev::WriteDone(None));
-    }
-    if let WriteCmd::Shutdown = cmd {
-      let r = writer.shutdown().await;
-      emitter.emit(Ev::ShutdownDone(r.err().map(|e| ErrInfo::io(&e, "shutdown"))));
-    }
   }
 }
 
