@@ -278,4 +278,18 @@ describe('plain TCP through cio', () => {
     a.destroy();
     await closeServer(server);
   });
+
+  test('a connection attempted right after close() returns is refused, as with Node', async () => {
+    const server = cio.server({});
+    const port = await listen(server);
+    const closed = once(server, 'close');
+    server.close();
+    const err = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', resolve);
+      c.on('connect', () => { c.destroy(); resolve(null); });
+    });
+    expect(err && err.code).toBe('ECONNREFUSED');
+    await closed;
+  });
 });

@@ -60,6 +60,11 @@ pub struct NativeServer {
   /// Set for TLS servers: every accepted connection is handshaken before it is announced.
   tls: Mutex<Option<ServerSide>>,
   stop: Arc<Notify>,
+  /// Set by `close`; the accept loop then ends instead of reporting accept errors.
+  closing: Arc<std::sync::atomic::AtomicBool>,
+  /// The listening descriptor, shut down synchronously by `close` so that connections made
+  /// after `close()` returns are refused at once, as with Node. Owned by the accept loop.
+  listen_fd: Mutex<Option<i32>>,
   task: Mutex<Option<AbortHandle>>,
 }
 
@@ -95,7 +100,13 @@ fn clone_opts(o: &ListenOptions) -> ListenOptions {
   ListenOptions { address: o.address.clone(), port: o.port, path: o.path.clone(), backlog: o.backlog, ipv6_only: o.ipv6_only }
 }
 
-async fn accept_loop(listener: Listener, emitter: Arc<Emitter>, stop: Arc<Notify>, tls: Option<ServerSide>) {
+async fn accept_loop(
+  listener: Listener,
+  emitter: Arc<Emitter>,
+  stop: Arc<Notify>,
+  closing: Arc<std::sync::atomic::AtomicBool>,
+  tls: Option<ServerSide>,
+) {
   loop {
     let accepted = tokio::select! {
       _ = stop.notified() => break,
@@ -109,6 +120,7 @@ async fn accept_loop(listener: Listener, emitter: Arc<Emitter>, stop: Arc<Notify
           tokio::spawn(server_handshake(conn, side.clone(), emitter.clone()));
         }
       },
+      Err(_) if closing.load(std::sync::atomic::Ordering::SeqCst) => break,
       Err(e) => {
         let out_of_fds = matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE));
         emitter.emit(Ev::Error(ErrInfo::io(&e, "accept")));
@@ -138,7 +150,12 @@ async fn accept(l: &Listener) -> std::io::Result<Conn> {
 impl NativeServer {
   #[napi(constructor)]
   pub fn new() -> Self {
-    NativeServer { emitter: Arc::default(), tls: Mutex::new(None), stop: Arc::new(Notify::new()), task: Mutex::new(None) }
+    NativeServer {
+      emitter: Arc::default(),
+      tls: Mutex::new(None),
+      closing: Arc::default(),
+      listen_fd: Mutex::new(None),
+      stop: Arc::new(Notify::new()), task: Mutex::new(None) }
   }
 
   #[napi(catch_unwind)]
@@ -172,7 +189,15 @@ impl NativeServer {
     };
     match bound {
       Ok((listener, addr)) => {
-        let task = handle().spawn(accept_loop(listener, self.emitter.clone(), self.stop.clone(), lock(&self.tls).clone()));
+        use std::os::fd::AsRawFd;
+        // Unix listeners are not shut down early: after shutdown(2) on an AF_UNIX listener
+        // the accept loop was seen never to wake again (not even for `stop`).
+        *lock(&self.listen_fd) = match &listener {
+          Listener::Tcp(l) => Some(l.as_raw_fd()),
+          Listener::Unix(..) => None,
+        };
+        let (emitter, stop, closing) = (self.emitter.clone(), self.stop.clone(), self.closing.clone());
+        let task = handle().spawn(accept_loop(listener, emitter, stop, closing, lock(&self.tls).clone()));
         *lock(&self.task) = Some(task.abort_handle());
         ListenResult { bound: Some(addr), error: None }
       }
@@ -183,6 +208,12 @@ impl NativeServer {
   /// Stops accepting; `CLOSED` follows once the listening descriptor is gone.
   #[napi(catch_unwind)]
   pub fn close(&self) {
+    self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(fd) = lock(&self.listen_fd).take() {
+      // SAFETY: the accept loop keeps this descriptor open until it sees `stop`, notified
+      // only below; shutdown(2) on a listening socket refuses new connections at once.
+      unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+    }
     self.stop.notify_one();
   }
 
