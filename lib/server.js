@@ -10,6 +10,7 @@ const dns = require('dns');
 const net = require('net');
 const { binding, EV } = require('./native');
 const errors = require('./errors');
+const { normalizeListenArgs } = require('./args');
 const { Socket } = require('./socket');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 
@@ -206,24 +207,6 @@ class Server extends EventEmitter {
     if (this._handle) this._handle.unref();
     return this;
   }
-}
-
-// Node's listen call forms: (port[, host][, backlog]), (path[, backlog]), (options).
-function normalizeListenArgs(args) {
-  const first = args[0];
-  if (first !== null && typeof first === 'object') {
-    const o = first;
-    errors.refuseUnsupported(o, ['readableAll', 'writableAll', 'reusePort', 'signal', 'fd', 'handle'], 'the listen option');
-    return { port: o.port, host: o.host, path: o.path, backlog: o.backlog, ipv6Only: o.ipv6Only };
-  }
-  if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) {
-    return { path: first, backlog: typeof args[1] === 'number' ? args[1] : undefined };
-  }
-  const out = { port: first };
-  let i = 1;
-  if (typeof args[i] === 'string') out.host = args[i++];
-  if (typeof args[i] === 'number') out.backlog = args[i];
-  return out;
 }
 
 module.exports = { Server, normalizeListenArgs };

@@ -10,6 +10,7 @@ const dns = require('dns');
 const net = require('net');
 const { binding, EV } = require('./native');
 const errors = require('./errors');
+const { normalizeConnectArgs } = require('./args');
 
 const kEvents = Symbol('cio.events');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
@@ -412,22 +413,6 @@ class Socket extends Duplex {
   get bufferSize() {
     return this.writableLength;
   }
-}
-
-// Node's call forms: (options[, cb]), (port[, host][, cb]), (path[, cb]).
-function normalizeConnectArgs(args) {
-  if (args.length === 0) return [{}, null];
-  const last = args[args.length - 1];
-  const cb = typeof last === 'function' ? last : null;
-  const first = args[0];
-  let options;
-  if (first !== null && typeof first === 'object') options = first;
-  else if (typeof first === 'string' && !/^\d+$/.test(first)) options = { path: first };
-  else {
-    options = { port: first };
-    if (typeof args[1] === 'string') options.host = args[1];
-  }
-  return [options, cb];
 }
 
 module.exports = { Socket, normalizeConnectArgs };
