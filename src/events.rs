@@ -12,7 +12,9 @@
 
 use std::collections::VecDeque;
 use std::ptr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
+
+use crate::sync::lock;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue};
@@ -103,9 +105,6 @@ pub struct Emitter {
   readable: Notify,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-  m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 impl Emitter {
   /// Attaches the JavaScript callback; events emitted before this wait in the queue.

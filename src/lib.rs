@@ -13,6 +13,7 @@
 #![deny(clippy::all)]
 
 pub mod conn;
+pub mod connect;
 pub mod devcerts;
 pub mod ordering;
 mod ordering_napi;
@@ -26,5 +27,6 @@ pub mod runtime;
 pub mod secure;
 pub mod server;
 pub mod socket;
+mod sync;
 pub mod tls;
 pub mod uvloop;

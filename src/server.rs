@@ -8,7 +8,9 @@
 //! needs events (which lets Node's event loop exit).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use crate::sync::lock;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -68,9 +70,6 @@ pub struct NativeServer {
   task: Mutex<Option<AbortHandle>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-  m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 fn bind_tcp(opts: &ListenOptions) -> std::io::Result<TcpListener> {
   let (ip, dual) = match &opts.address {

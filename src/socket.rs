@@ -6,8 +6,9 @@
 //! through its `Emitter`. `close` is idempotent, aborts every task and drops every reference
 //! to the descriptor, so nothing outlives the JavaScript `'close'` event for long.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use crate::sync::lock;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
@@ -20,11 +21,12 @@ use crate::conn::{Conn, ConnIo};
 use crate::errors::ErrInfo;
 use crate::events::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
 use crate::peer_js::peer_certificate_object;
-use crate::secure::{client_handshake, TlsContext};
+use crate::connect::TcpConnectOptions;
+use crate::secure::TlsContext;
 use crate::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
 use crate::uvloop::{LoopIo, PlainStream, WriteResult};
 use rustls::pki_types::CertificateDer;
-use crate::runtime::{handle, with_timeout};
+use crate::runtime::handle;
 
 
 /// Shared between the JavaScript handle and its tasks.
@@ -62,12 +64,9 @@ impl LoopPtr {
   }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-  m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 impl SocketCore {
-  fn track(&self, task: AbortHandle) {
+  pub(crate) fn track(&self, task: AbortHandle) {
     if self.emitter.is_closed() {
       task.abort();
     } else {
@@ -149,18 +148,6 @@ impl SocketCore {
   }
 }
 
-/// Options of `connectTcp`, already normalised by JavaScript (host resolved to an IP).
-#[napi(object)]
-pub struct TcpConnectOptions {
-  pub address: String,
-  pub port: u32,
-  pub local_address: Option<String>,
-  pub local_port: Option<u32>,
-  /// cio's `connectTimeout` in milliseconds: `ETIMEDOUT` when the connection is not up by then.
-  pub timeout_ms: Option<u32>,
-  pub no_delay: Option<bool>,
-}
-
 #[napi]
 pub struct NativeSocket {
   pub(crate) core: Arc<SocketCore>,
@@ -185,57 +172,6 @@ impl NativeSocket {
     let s = NativeSocket { core: Arc::default() };
     s.core.open_stream(conn, stream, None);
     s
-  }
-}
-
-fn parse_ip(s: &str) -> Result<IpAddr> {
-  s.parse().map_err(|_| Error::new(Status::InvalidArg, format!("invalid IP address: {s}")))
-}
-
-async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::result::Result<tokio::net::TcpStream, ErrInfo> {
-  let io = |e: std::io::Error, call: &str| ErrInfo::io(&e, call);
-  let sock = if target.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }
-    .map_err(|e| io(e, "socket"))?;
-  if opts.local_address.is_some() || opts.local_port.is_some() {
-    let ip = match &opts.local_address {
-      Some(a) => a.parse().map_err(|_| ErrInfo::coded("ERR_INVALID_IP_ADDRESS", format!("Invalid IP address: {a}")))?,
-      None if target.is_ipv4() => IpAddr::from([0u8; 4]),
-      None => IpAddr::from([0u16; 8]),
-    };
-    sock.bind(SocketAddr::new(ip, opts.local_port.unwrap_or(0) as u16)).map_err(|e| io(e, "bind"))?;
-  }
-  sock.connect(target).await.map_err(|e| io(e, "connect"))
-}
-
-impl NativeSocket {
-  fn connect(&self, opts: TcpConnectOptions, tls: Option<(crate::tls::ClientTls, String, Option<Duration>)>) -> Result<()> {
-    let target = SocketAddr::new(parse_ip(&opts.address)?, opts.port as u16);
-    let core = self.core.clone();
-    let limit = opts.timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
-    let task = handle().spawn(async move {
-      match with_timeout(tcp_connect(&opts, target), "connect", limit).await {
-        Ok(stream) => {
-          if opts.no_delay == Some(true) {
-            let _ = stream.set_nodelay(true);
-          }
-          let conn = Arc::new(Conn::Tcp(stream));
-          let addrs = conn.addresses();
-          match tls {
-            None => match Arc::try_unwrap(conn) {
-              Ok(conn) => core.open_plain_or_defer(conn, Some(Ev::Connect(addrs))),
-              Err(conn) => core.open_plain(conn, Some(Ev::Connect(addrs))),
-            },
-            Some((tls, servername, hs_limit)) => {
-              core.emitter.emit(Ev::Connect(addrs));
-              client_handshake(core, conn, tls, servername, hs_limit).await;
-            }
-          }
-        }
-        Err(e) => core.emitter.emit(Ev::Error(e)),
-      }
-    });
-    self.core.track(task.abort_handle());
-    Ok(())
   }
 }
 

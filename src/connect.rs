@@ -1,0 +1,80 @@
+//! Outgoing connections: normalised connect options, the TCP connect (bounded by the
+//! `connect` phase timeout) and what follows it — a plain socket, or the TLS handshake.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::conn::Conn;
+use crate::errors::ErrInfo;
+use crate::events::Ev;
+use crate::runtime::{handle, with_timeout};
+use crate::secure::client_handshake;
+use crate::socket::NativeSocket;
+
+/// Options of `connectTcp`, already normalised by JavaScript (host resolved to an IP).
+#[napi(object)]
+pub struct TcpConnectOptions {
+  pub address: String,
+  pub port: u32,
+  pub local_address: Option<String>,
+  pub local_port: Option<u32>,
+  /// cio's `connectTimeout` in milliseconds: `ETIMEDOUT` when the connection is not up by then.
+  pub timeout_ms: Option<u32>,
+  pub no_delay: Option<bool>,
+}
+
+fn parse_ip(s: &str) -> Result<IpAddr> {
+  s.parse().map_err(|_| Error::new(Status::InvalidArg, format!("invalid IP address: {s}")))
+}
+
+async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::result::Result<tokio::net::TcpStream, ErrInfo> {
+  let io = |e: std::io::Error, call: &str| ErrInfo::io(&e, call);
+  let sock = if target.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }
+    .map_err(|e| io(e, "socket"))?;
+  if opts.local_address.is_some() || opts.local_port.is_some() {
+    let ip = match &opts.local_address {
+      Some(a) => a.parse().map_err(|_| ErrInfo::coded("ERR_INVALID_IP_ADDRESS", format!("Invalid IP address: {a}")))?,
+      None if target.is_ipv4() => IpAddr::from([0u8; 4]),
+      None => IpAddr::from([0u16; 8]),
+    };
+    sock.bind(SocketAddr::new(ip, opts.local_port.unwrap_or(0) as u16)).map_err(|e| io(e, "bind"))?;
+  }
+  sock.connect(target).await.map_err(|e| io(e, "connect"))
+}
+
+impl NativeSocket {
+  pub(crate) fn connect(&self, opts: TcpConnectOptions, tls: Option<(crate::tls::ClientTls, String, Option<Duration>)>) -> Result<()> {
+    let target = SocketAddr::new(parse_ip(&opts.address)?, opts.port as u16);
+    let core = self.core.clone();
+    let limit = opts.timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
+    let task = handle().spawn(async move {
+      match with_timeout(tcp_connect(&opts, target), "connect", limit).await {
+        Ok(stream) => {
+          if opts.no_delay == Some(true) {
+            let _ = stream.set_nodelay(true);
+          }
+          let conn = Arc::new(Conn::Tcp(stream));
+          let addrs = conn.addresses();
+          match tls {
+            None => match Arc::try_unwrap(conn) {
+              Ok(conn) => core.open_plain_or_defer(conn, Some(Ev::Connect(addrs))),
+              Err(conn) => core.open_plain(conn, Some(Ev::Connect(addrs))),
+            },
+            Some((tls, servername, hs_limit)) => {
+              core.emitter.emit(Ev::Connect(addrs));
+              client_handshake(core, conn, tls, servername, hs_limit).await;
+            }
+          }
+        }
+        Err(e) => core.emitter.emit(Ev::Error(e)),
+      }
+    });
+    self.core.track(task.abort_handle());
+    Ok(())
+  }
+}
+
