@@ -1,6 +1,6 @@
 'use strict';
 // Socket: a stream.Duplex over one NativeSocket handle, behaving like Node's net.Socket.
-// The handle reaches JavaScript only through `_onBatch` (events queued by the native side);
+// The handle reaches JavaScript only through `_onEvent` (events queued by the native side);
 // after destroy the handle is null and late events are ignored. Flow control is the stream's:
 // push() returning false stops native reads, _read restarts them; a write's callback fires
 // when the native write completed, so 'drain' and write()'s return value are Node's own.
@@ -41,7 +41,8 @@ class Socket extends Duplex {
     this._closeEmitted = false;
     this.server = null;
     this._server = null;
-    this[kEvents] = (batch) => this._onBatch(batch);
+    // Native events arrive as (code, payload), or as one flat array [code, payload, ...].
+    this[kEvents] = (a, b) => (typeof a === 'number' ? this._onEvent(a, b) : this._onBatch(a));
     if (options.timeout) this.setTimeout(options.timeout);
     if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
   }
@@ -161,19 +162,19 @@ class Socket extends Duplex {
   // ---- native events ------------------------------------------------------------------------
 
   _onBatch(batch) {
-    for (let i = 0; i < batch.length; i += 2) {
-      if (this._handle === null) return;
-      const code = batch[i];
-      const payload = batch[i + 1];
-      switch (code) {
-        case EV.DATA: this._onData(payload); break;
-        case EV.CONNECT: this._afterConnect(payload); break;
-        case EV.END: this.push(null); this.read(0); break;
-        case EV.ERROR: this._onNativeError(payload); break;
-        case EV.WRITE_DONE: this._afterWrite(payload); break;
-        case EV.SHUTDOWN_DONE: this._afterShutdown(); break;
-        default: if (this._onExtraEvent) this._onExtraEvent(code, payload);
-      }
+    for (let i = 0; i < batch.length; i += 2) this._onEvent(batch[i], batch[i + 1]);
+  }
+
+  _onEvent(code, payload) {
+    if (this._handle === null) return;
+    switch (code) {
+      case EV.DATA: this._onData(payload); break;
+      case EV.CONNECT: this._afterConnect(payload); break;
+      case EV.END: this.push(null); this.read(0); break;
+      case EV.ERROR: this._onNativeError(payload); break;
+      case EV.WRITE_DONE: this._afterWrite(payload); break;
+      case EV.SHUTDOWN_DONE: this._afterShutdown(); break;
+      default: if (this._onExtraEvent) this._onExtraEvent(code, payload);
     }
   }
 

@@ -221,6 +221,28 @@ impl Emitter {
   }
 }
 
+impl Ev {
+  /// The event's code and its payload as a JavaScript value (a `Data` event's bytes copied
+  /// into a Buffer).
+  ///
+  /// # Safety
+  /// JavaScript thread, inside an open handle scope of `env`.
+  pub unsafe fn into_js(self, env: sys::napi_env) -> (u32, Result<sys::napi_value>) {
+    match self {
+      Ev::Data(d) => (code::DATA, buffer_copy(env, &d)),
+      Ev::Connect(a) => (code::CONNECT, AddrPair::to_napi_value(env, a)),
+      Ev::End => (code::END, Null::to_napi_value(env, Null)),
+      Ev::Error(e) => (code::ERROR, ErrInfo::to_napi_value(env, e)),
+      Ev::WriteDone(e) => (code::WRITE_DONE, Option::<ErrInfo>::to_napi_value(env, e)),
+      Ev::ShutdownDone(e) => (code::SHUTDOWN_DONE, Option::<ErrInfo>::to_napi_value(env, e)),
+      Ev::Secure(s) => (code::SECURE, SecureInfo::to_napi_value(env, s)),
+      Ev::Connection(s) => (code::CONNECTION, NativeSocket::to_napi_value(env, s)),
+      Ev::TlsClientError(e, a) => (code::TLS_CLIENT_ERROR, <(ErrInfo, AddrPair)>::to_napi_value(env, (e, a))),
+      Ev::Closed => (code::CLOSED, Null::to_napi_value(env, Null)),
+    }
+  }
+}
+
 /// A drained queue on its way to JavaScript as `[code, payload, ...]`.
 pub struct Batch(pub Vec<Ev>);
 
@@ -275,20 +297,10 @@ impl ToNapiValue for Batch {
           }
           push(code::DATA, buffer_concat(env, &chunks)?)?;
         }
-        Ev::Connect(a) => push(code::CONNECT, AddrPair::to_napi_value(env, a)?)?,
-        Ev::End => push(code::END, Null::to_napi_value(env, Null)?)?,
-        Ev::Error(e) => push(code::ERROR, ErrInfo::to_napi_value(env, e)?)?,
-        Ev::WriteDone(e) => push(code::WRITE_DONE, Option::<ErrInfo>::to_napi_value(env, e)?)?,
-        Ev::ShutdownDone(e) => {
-          push(code::SHUTDOWN_DONE, Option::<ErrInfo>::to_napi_value(env, e)?)?
+        other => {
+          let (code, value) = other.into_js(env);
+          push(code, value?)?
         }
-        Ev::Secure(s) => push(code::SECURE, SecureInfo::to_napi_value(env, s)?)?,
-        Ev::Connection(s) => push(code::CONNECTION, NativeSocket::to_napi_value(env, s)?)?,
-        Ev::TlsClientError(e, a) => {
-          let pair = (e, a);
-          push(code::TLS_CLIENT_ERROR, <(ErrInfo, AddrPair)>::to_napi_value(env, pair)?)?
-        }
-        Ev::Closed => push(code::CLOSED, Null::to_napi_value(env, Null)?)?,
       }
     }
     Ok(arr)

@@ -25,7 +25,7 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::errors::ErrInfo;
-use crate::events::{Batch, Ev};
+use crate::events::Ev;
 pub use crate::plain::PlainStream;
 
 const UV_READABLE: c_int = 1;
@@ -238,7 +238,7 @@ impl LoopIo {
     self.pending.borrow_mut().take();
   }
 
-  fn flush_pending(&self, evs: &mut Vec<Ev>) {
+  fn flush_pending(&self, out: &mut Out) {
     let stream = self.stream.borrow();
     let mut pending = self.pending.borrow_mut();
     let (Some(s), Some((buf, off))) = (stream.as_ref(), pending.as_mut()) else { return };
@@ -249,16 +249,19 @@ impl LoopIo {
         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
         Err(e) => {
           *pending = None;
-          evs.push(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
+          out.push_ev(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
           return;
         }
       }
     }
     *pending = None;
-    evs.push(Ev::WriteDone(None));
+    out.push_ev(Ev::WriteDone(None));
   }
 
-  fn read_some(&self, evs: &mut Vec<Ev>) {
+  /// Reads what the socket has (up to `READS_PER_WAKE` chunks), each chunk becoming one
+  /// Buffer copied straight from the thread's scratch space: one allocation per read, of the
+  /// read's own size (small enough to come from the allocator's heap, never a fresh mapping).
+  fn read_some(&self, out: &mut Out) {
     let stream = self.stream.borrow();
     let Some(s) = stream.as_ref() else { return };
     SCRATCH.with(|scratch| {
@@ -266,12 +269,12 @@ impl LoopIo {
       for _ in 0..READS_PER_WAKE {
         match s.read(&mut buf) {
           Ok(0) => {
-            evs.push(Ev::End);
+            out.push_ev(Ev::End);
             self.reading.set(false);
             return;
           }
           Ok(n) => {
-            evs.push(Ev::Data(buf[..n].to_vec()));
+            out.push_bytes(&buf[..n]);
             if n < buf.len() {
               return;
             }
@@ -279,7 +282,7 @@ impl LoopIo {
           Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
           Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
           Err(e) => {
-            evs.push(Ev::Error(ErrInfo::io(&e, "read")));
+            out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
             self.reading.set(false);
             return;
           }
@@ -288,55 +291,122 @@ impl LoopIo {
     });
   }
 
-  /// Calls the JavaScript callback with `evs`, as Node calls back after I/O.
-  unsafe fn deliver(&self, evs: Vec<Ev>) {
+  /// Calls the JavaScript callback with what `out` collected, as Node calls back after I/O:
+  /// `(code, payload)` for a single event, `([code, payload, ...])` for several.
+  unsafe fn deliver(&self, out: &Out) {
     let env = self.env;
-    let mut scope = ptr::null_mut();
-    if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
-      return;
-    }
     let mut func = ptr::null_mut();
     let mut recv = ptr::null_mut();
     let mut result = ptr::null_mut();
-    if let Ok(arg) = Batch(evs).into_js(env) {
-      sys::napi_get_reference_value(env, self.callback, &mut func);
-      // napi_make_callback needs an object receiver; the callback ignores `this`.
-      sys::napi_get_global(env, &mut recv);
-      let status = sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arg, &mut result);
-      if status == sys::Status::napi_pending_exception {
-        // An exception thrown by a 'data' handler is an uncaught exception, as in Node.
-        let mut exc = ptr::null_mut();
-        sys::napi_get_and_clear_last_exception(env, &mut exc);
-        sys::napi_fatal_exception(env, exc);
+    let mut args = [ptr::null_mut(); 2];
+    let argc = if out.len == 1 {
+      let (code, payload) = out.items[0];
+      if u32::to_napi_value(env, code).map(|c| args[0] = c).is_err() {
+        return;
       }
+      args[1] = payload;
+      2
+    } else {
+      match out.to_array(env) {
+        Ok(arr) => args[0] = arr,
+        Err(_) => return,
+      }
+      1
+    };
+    sys::napi_get_reference_value(env, self.callback, &mut func);
+    // napi_make_callback needs an object receiver; the callback ignores `this`.
+    sys::napi_get_global(env, &mut recv);
+    let status = sys::napi_make_callback(env, self.async_ctx, recv, func, argc, args.as_ptr(), &mut result);
+    if status == sys::Status::napi_pending_exception {
+      // An exception thrown by a 'data' handler is an uncaught exception, as in Node.
+      let mut exc = ptr::null_mut();
+      sys::napi_get_and_clear_last_exception(env, &mut exc);
+      sys::napi_fatal_exception(env, exc);
     }
-    sys::napi_close_handle_scope(env, scope);
   }
 }
 
-impl Batch {
-  unsafe fn into_js(self, env: sys::napi_env) -> napi::Result<sys::napi_value> {
-    Batch::to_napi_value(env, self)
+/// Events of one readiness callback, already JavaScript values (created inside the callback's
+/// handle scope). A fixed array: a wake-up allocates nothing but the Buffers it hands over.
+struct Out {
+  env: sys::napi_env,
+  items: [(u32, sys::napi_value); OUT_CAP],
+  len: usize,
+  /// A value could not be created (out of memory): deliver nothing rather than half.
+  failed: bool,
+}
+
+/// A write completion, `READS_PER_WAKE` chunks, an end or error, and one spare.
+const OUT_CAP: usize = READS_PER_WAKE + 3;
+
+impl Out {
+  fn new(env: sys::napi_env) -> Self {
+    Out { env, items: [(0, ptr::null_mut()); OUT_CAP], len: 0, failed: false }
+  }
+
+  fn push(&mut self, code: u32, value: napi::Result<sys::napi_value>) {
+    match value {
+      Ok(v) if self.len < OUT_CAP => {
+        self.items[self.len] = (code, v);
+        self.len += 1;
+      }
+      _ => self.failed = true,
+    }
+  }
+
+  fn push_bytes(&mut self, bytes: &[u8]) {
+    let mut value = ptr::null_mut();
+    let mut data = ptr::null_mut();
+    // SAFETY: JavaScript thread, inside an open handle scope.
+    let status = unsafe {
+      sys::napi_create_buffer_copy(self.env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut value)
+    };
+    let v = if status == sys::Status::napi_ok { Ok(value) } else { Err(napi::Error::from_reason("cannot create a Buffer")) };
+    self.push(crate::events::code::DATA, v);
+  }
+
+  fn push_ev(&mut self, ev: Ev) {
+    // SAFETY: as above.
+    let (code, v) = unsafe { ev.into_js(self.env) };
+    self.push(code, v);
+  }
+
+  fn to_array(&self, env: sys::napi_env) -> napi::Result<sys::napi_value> {
+    let mut arr = ptr::null_mut();
+    // SAFETY: JavaScript thread, inside an open handle scope.
+    unsafe {
+      napi::check_status!(sys::napi_create_array_with_length(env, self.len * 2, &mut arr))?;
+      for (i, (code, v)) in self.items[..self.len].iter().enumerate() {
+        napi::check_status!(sys::napi_set_element(env, arr, (2 * i) as u32, u32::to_napi_value(env, *code)?))?;
+        napi::check_status!(sys::napi_set_element(env, arr, (2 * i + 1) as u32, *v))?;
+      }
+    }
+    Ok(arr)
   }
 }
+
 
 unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) {
   let io = &**handle.cast::<*mut LoopIo>();
   if io.closed.get() {
     return;
   }
-  let mut evs = Vec::new();
+  let mut scope = ptr::null_mut();
+  if sys::napi_open_handle_scope(io.env, &mut scope) != sys::Status::napi_ok {
+    return;
+  }
+  let mut out = Out::new(io.env);
   if status < 0 {
     // libuv reports POLLERR (e.g. a reset) as UV_EBADF and stops the handle; the real error
     // is pending on the socket, and a read or write returns it.
     io.polling.set(0);
     if io.pending.borrow().is_some() {
-      io.flush_pending(&mut evs);
+      io.flush_pending(&mut out);
     }
     if io.reading.get() {
-      io.read_some(&mut evs);
+      io.read_some(&mut out);
     }
-    if evs.is_empty() {
+    if out.len == 0 {
       let pending = io.with_stream(|s| match s {
         PlainStream::Tcp(t) => t.take_error(),
         PlainStream::Unix(u) => u.take_error(),
@@ -345,22 +415,23 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
         Some(Ok(Some(e))) => e,
         _ => io::Error::from_raw_os_error(-status),
       };
-      evs.push(Ev::Error(ErrInfo::io(&err, "read")));
+      out.push_ev(Ev::Error(ErrInfo::io(&err, "read")));
       io.reading.set(false);
       io.pending.borrow_mut().take();
     }
   } else {
     if events & UV_WRITABLE != 0 {
-      io.flush_pending(&mut evs);
+      io.flush_pending(&mut out);
     }
     if events & UV_READABLE != 0 && io.reading.get() {
-      io.read_some(&mut evs);
+      io.read_some(&mut out);
     }
   }
   io.update_poll();
-  if !evs.is_empty() {
-    io.deliver(evs);
+  if out.len > 0 && !out.failed {
+    io.deliver(&out);
   }
+  sys::napi_close_handle_scope(io.env, scope);
 }
 
 unsafe extern "C" fn on_close(handle: *mut c_void) {
