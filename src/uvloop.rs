@@ -62,13 +62,13 @@ fn uv() -> Option<&'static Uv> {
     // SAFETY: the symbols are libuv's public functions with exactly these C signatures.
     unsafe {
       Some(Uv {
-        handle_size: std::mem::transmute::<*mut c_void, _>(sym(c"uv_handle_size")?),
-        poll_init: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_init")?),
-        poll_start: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_start")?),
-        poll_stop: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_stop")?),
-        close: std::mem::transmute::<*mut c_void, _>(sym(c"uv_close")?),
-        ref_: std::mem::transmute::<*mut c_void, _>(sym(c"uv_ref")?),
-        unref: std::mem::transmute::<*mut c_void, _>(sym(c"uv_unref")?),
+        handle_size: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(c_int) -> usize>(sym(c"uv_handle_size")?),
+        poll_init: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int>(sym(c"uv_poll_init")?),
+        poll_start: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, c_int, PollCb) -> c_int>(sym(c"uv_poll_start")?),
+        poll_stop: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void) -> c_int>(sym(c"uv_poll_stop")?),
+        close: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, Option<CloseCb>)>(sym(c"uv_close")?),
+        ref_: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void)>(sym(c"uv_ref")?),
+        unref: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void)>(sym(c"uv_unref")?),
       })
     }
   })
