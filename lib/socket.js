@@ -29,6 +29,8 @@ class Socket extends Duplex {
     });
     this._handle = null;
     this.connecting = false;
+    // True once readStart() was called and no readStop() since (false: not known to read).
+    this._reading = false;
     this._addrs = {};
     this._bytesRead = 0;
     this._bytesDispatched = 0;
@@ -99,6 +101,7 @@ class Socket extends Duplex {
   _newHandle() {
     if (this._handle) this._handle.close();
     this._handle = new binding.NativeSocket();
+    this._reading = false;
     this._handle.start(this[kEvents]);
     if (!this._refed) this._handle.unref();
   }
@@ -145,6 +148,7 @@ class Socket extends Duplex {
   // Socket constructor, start the flow with read(0) unless the server has pauseOnConnect.
   _attach(handle, addrs, pauseOnConnect = false) {
     this._handle = handle;
+    this._reading = false;
     this._addrs = addrs || handle.addresses();
     debug('socket accepted from %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     // Plain connections run on Node's own loop; the rest (TLS) deliver through the runtime.
@@ -213,11 +217,19 @@ class Socket extends Duplex {
   _onData(buf) {
     this._bytesRead += buf.length;
     this._touch();
-    if (!this.push(buf) && this._handle) this._handle.readStop();
+    if (!this.push(buf) && this._handle) {
+      this._reading = false;
+      this._handle.readStop();
+    }
   }
 
   _read() {
-    if (this._handle && !this.connecting) this._handle.readStart();
+    // Like Node's tryReadStart: only cross into native code when reading was stopped (the
+    // stream calls _read after every push).
+    if (this._handle && !this.connecting && !this._reading) {
+      this._reading = true;
+      this._handle.readStart();
+    }
   }
 
   // ---- writing ------------------------------------------------------------------------------
