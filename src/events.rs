@@ -443,6 +443,9 @@ impl Ev {
   }
 }
 
+/// Largest Buffer made by joining consecutive data chunks.
+const COALESCE_MAX: usize = 64 * 1024;
+
 /// A drained queue on its way to JavaScript as `[code, payload, ...]`.
 pub struct Batch(pub Vec<Ev>);
 
@@ -488,9 +491,16 @@ impl ToNapiValue for Batch {
     while let Some(ev) = evs.next() {
       match ev {
         Ev::Data(first) => {
-          // Coalesce consecutive chunks into one Buffer: one JS call, one allocation, one copy.
+          // Coalesce consecutive chunks into one Buffer (one JS call, one allocation, one copy),
+          // up to COALESCE_MAX: a larger Buffer would be a fresh mapping the kernel has to
+          // fault in page by page, which costs more than the extra 'data' events.
+          let mut total = first.len();
           let mut chunks = vec![first];
-          while let Some(Ev::Data(_)) = evs.peek() {
+          while let Some(Ev::Data(next)) = evs.peek() {
+            if total + next.len() > COALESCE_MAX {
+              break;
+            }
+            total += next.len();
             if let Some(Ev::Data(more)) = evs.next() {
               chunks.push(more);
             }

@@ -39,7 +39,8 @@ impl WriteGate {
   pub fn release(&self, n: usize) -> bool {
     use std::sync::atomic::Ordering::SeqCst;
     let left = self.queued.fetch_sub(n, SeqCst).saturating_sub(n);
-    left <= WRITE_HIGH_WATER && self.waiting.swap(false, SeqCst)
+    // Hysteresis: a held callback completes once the queue is down to half the mark.
+    left <= WRITE_HIGH_WATER / 2 && self.waiting.swap(false, SeqCst)
   }
 }
 
@@ -83,16 +84,17 @@ pub async fn read_loop_plain(emitter: Arc<Emitter>, conn: Arc<Conn>) {
   }
 }
 
-/// Encrypted sockets: rustls holds whole records anyway; read at most one record's worth.
+/// Encrypted sockets: each read goes straight into the Vec that is handed over (no scratch
+/// copy); rustls returns what plaintext it has, up to `READ_CHUNK`.
 pub async fn read_loop<R: AsyncRead + Unpin>(emitter: Arc<Emitter>, mut reader: R) {
-  let mut buf = vec![0u8; 16 * 1024];
   while emitter.wait_readable().await {
-    match reader.read(&mut buf).await {
+    let mut buf = Vec::with_capacity(READ_CHUNK);
+    match reader.read_buf(&mut buf).await {
       Ok(0) => {
         emitter.emit(Ev::End);
         return;
       }
-      Ok(n) => emitter.emit(Ev::Data(buf[..n].to_vec())),
+      Ok(_) => emitter.emit(Ev::Data(buf)),
       // A peer that closes without TLS close_notify: Node (OpenSSL 3 with
       // SSL_OP_IGNORE_UNEXPECTED_EOF) reports a plain end, and so does cio.
       Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -115,33 +117,36 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
 ) {
   while let Some(mut cmd) = rx.recv().await {
     // Write everything queued so far, then flush once (one syscall burst for many records).
-    let mut sent = 0;
+    // Credit comes back chunk by chunk, so JavaScript refills the queue while the rest is
+    // still being encrypted and sent (no stop-and-go at the high-water mark).
+    let mut wrote = false;
     let mut result = Ok(());
     while let WriteCmd::Data(buf) = &cmd {
       if let Err(e) = writer.write_all(buf).await {
-        result = Err(e);
+        result = Err((e, buf.len()));
         break;
       }
-      sent += buf.len();
+      wrote = true;
+      if gate.release(buf.len()) {
+        emitter.emit(Ev::WriteDone(None));
+      }
       match rx.try_recv() {
         Ok(next) => cmd = next,
         Err(_) => break,
       }
     }
-    if result.is_ok() && sent > 0 {
-      result = writer.flush().await;
-    }
-    if let Err(e) = result {
+    let result = match result {
+      Ok(()) if wrote => writer.flush().await.map_err(|e| (e, 0)),
+      other => other,
+    };
+    if let Err((e, unsent)) = result {
       let err = ErrInfo::io(&e, "write");
-      if gate.release(sent) {
+      if gate.release(unsent) {
         emitter.emit(Ev::WriteDone(Some(err)));
       } else {
         emitter.emit(Ev::Error(err));
       }
       return;
-    }
-    if sent > 0 && gate.release(sent) {
-      emitter.emit(Ev::WriteDone(None));
     }
     if let WriteCmd::Shutdown = cmd {
       let r = writer.shutdown().await;
@@ -149,4 +154,3 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
     }
   }
 }
-
