@@ -66,7 +66,9 @@ impl NativeSocket {
             },
             Some((tls, servername, hs_limit)) => {
               core.emitter.emit(Ev::Connect(addrs));
-              client_handshake(core, conn, tls, servername, hs_limit).await;
+              // Boxed: the handshake's state machine is large, and a plain connect should
+              // not carry (and keep allocated) room for it.
+              Box::pin(client_handshake(core, conn, tls, servername, hs_limit)).await;
             }
           }
         }

@@ -70,7 +70,11 @@ impl SocketCore {
     if self.emitter.is_closed() {
       task.abort();
     } else {
-      lock(&self.tasks).push(task);
+      // A finished task's handle would keep its whole allocation (the future's state
+      // machine, kilobytes for a connect) alive for as long as the socket lives.
+      let mut tasks = lock(&self.tasks);
+      tasks.retain(|t| !t.is_finished());
+      tasks.push(task);
     }
   }
 
@@ -280,6 +284,8 @@ impl NativeSocket {
     match unsafe { LoopIo::attach(env.raw(), stream, cb.raw(), !paused) } {
       Ok(io) => {
         *lock(&self.core.lp) = Some(LoopPtr(io));
+        // The connect task has done its work: let its memory go now, not at close.
+        lock(&self.core.tasks).retain(|t| !t.is_finished());
         // Events now flow through the loop; the threadsafe function is no longer needed.
         self.core.emitter.close();
         Ok(true)
