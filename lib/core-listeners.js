@@ -121,11 +121,12 @@ function emitNewServerClient(cio) {
 /** Only for secure servers: name = peer subject CN; isClientAllowed decides (default allow). */
 function authenticateClient(cio) {
   return withOptions({ id: 'cio/authenticate-client' }, function authenticateClientCore(control, context) {
-    if (!context.isSecure) return
+    // No isClientAllowed: every client is allowed, and its certificate need not be decoded.
+    if (!context.isSecure || typeof context.isClientAllowed !== 'function') return
     const socket = context.serverClient
     const peer = (typeof socket.getPeerCertificate === 'function' && socket.getPeerCertificate()) || {}
     const name = peer.subject ? peer.subject.CN : undefined
-    if (typeof context.isClientAllowed !== 'function' || context.isClientAllowed(name, peer)) return
+    if (context.isClientAllowed(name, peer)) return
     cio._rejected.add(socket)
     debug('client rejected by isClientAllowed: %s', name)
     // Discard whatever the rejected client sent (nobody in the application listens) and keep
