@@ -41,6 +41,15 @@ impl Conn {
     each!(self, s => s.try_write(buf))
   }
 
+  /// Reads into the spare capacity of `buf` (no zero-filling).
+  pub fn try_read_vec(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+    each!(self, s => s.try_read_buf(buf))
+  }
+
+  pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    each!(self, s => s.try_write_vectored(bufs))
+  }
+
   pub async fn readable(&self) -> io::Result<()> {
     each!(self, s => s.readable().await)
   }
@@ -125,20 +134,75 @@ pub fn split_addr(a: &SocketAddr) -> (String, u32, String) {
 }
 
 /// `AsyncRead + AsyncWrite` over a shared `Conn` (the TLS layer's transport).
-pub struct ConnIo(pub Arc<Conn>);
+///
+/// rustls asks for at most 4 KiB per read and writes one record per call; Node's TLS reads
+/// 64 KiB per syscall. So reads go through a read-ahead buffer of `READ_AHEAD` bytes (held
+/// only while the socket keeps it full: a partial fill, i.e. a drained socket, lets it go
+/// once consumed, so an idle connection holds none), and writes are vectored (every queued
+/// record in one `writev`).
+pub struct ConnIo {
+  conn: Arc<Conn>,
+  ahead: Vec<u8>,
+  pos: usize,
+  /// The last fill did not fill the buffer: release it once consumed.
+  drained: bool,
+}
+
+const READ_AHEAD: usize = 64 * 1024;
+
+impl ConnIo {
+  pub fn new(conn: Arc<Conn>) -> Self {
+    ConnIo { conn, ahead: Vec::new(), pos: 0, drained: false }
+  }
+
+  fn take_ahead(&mut self, buf: &mut ReadBuf<'_>) {
+    let n = buf.remaining().min(self.ahead.len() - self.pos);
+    buf.put_slice(&self.ahead[self.pos..self.pos + n]);
+    self.pos += n;
+    if self.pos == self.ahead.len() {
+      self.pos = 0;
+      self.ahead.clear();
+      if self.drained {
+        self.ahead = Vec::new();
+      }
+    }
+  }
+}
 
 impl AsyncRead for ConnIo {
-  fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+  fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    let me = &mut *self;
+    if me.pos < me.ahead.len() {
+      me.take_ahead(buf);
+      return Poll::Ready(Ok(()));
+    }
     loop {
-      ready!(self.0.poll_read_ready(cx))?;
-      let dst = buf.initialize_unfilled();
-      match self.0.try_read(dst) {
+      ready!(me.conn.poll_read_ready(cx))?;
+      if buf.remaining() >= READ_AHEAD {
+        match me.conn.try_read(buf.initialize_unfilled()) {
+          Ok(n) => {
+            buf.advance(n);
+            return Poll::Ready(Ok(()));
+          }
+          Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+          Err(e) => return Poll::Ready(Err(e)),
+        }
+      }
+      me.ahead.clear();
+      me.ahead.reserve_exact(READ_AHEAD);
+      match me.conn.try_read_vec(&mut me.ahead) {
         Ok(n) => {
-          buf.advance(n);
+          me.drained = n < READ_AHEAD;
+          me.take_ahead(buf);
           return Poll::Ready(Ok(()));
         }
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-        Err(e) => return Poll::Ready(Err(e)),
+        Err(e) => {
+          me.ahead.clear();
+          if e.kind() == io::ErrorKind::WouldBlock {
+            continue;
+          }
+          return Poll::Ready(Err(e));
+        }
       }
     }
   }
@@ -147,12 +211,26 @@ impl AsyncRead for ConnIo {
 impl AsyncWrite for ConnIo {
   fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
     loop {
-      ready!(self.0.poll_write_ready(cx))?;
-      match self.0.try_write(buf) {
+      ready!(self.conn.poll_write_ready(cx))?;
+      match self.conn.try_write(buf) {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
         r => return Poll::Ready(r),
       }
     }
+  }
+
+  fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    loop {
+      ready!(self.conn.poll_write_ready(cx))?;
+      match self.conn.try_write_vectored(bufs) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+        r => return Poll::Ready(r),
+      }
+    }
+  }
+
+  fn is_write_vectored(&self) -> bool {
+    true
   }
 
   fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -160,6 +238,6 @@ impl AsyncWrite for ConnIo {
   }
 
   fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-    Poll::Ready(self.0.shutdown_write())
+    Poll::Ready(self.conn.shutdown_write())
   }
 }

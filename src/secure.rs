@@ -198,7 +198,7 @@ pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter
   let conn = Arc::new(conn);
   let addrs = conn.addresses();
   let acceptor = TlsAcceptor::from(tls.config.clone());
-  let io = ConnIo(conn.clone());
+  let io = ConnIo::new(conn.clone());
   let handshake = async { acceptor.accept(io).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
   match with_timeout(handshake, "handshake", side.handshake_timeout).await {
     Ok(stream) => {
@@ -230,7 +230,7 @@ pub async fn client_handshake(core: Arc<SocketCore>, conn: Arc<Conn>, tls: Clien
     }
   };
   let connector = TlsConnector::from(tls.config.clone());
-  let io = ConnIo(conn.clone());
+  let io = ConnIo::new(conn.clone());
   let handshake = async { connector.connect(name, io).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
   match with_timeout(handshake, "handshake", limit).await {
     Ok(stream) => {

@@ -87,7 +87,7 @@ impl SocketCore {
   pub fn open_plain(self: &Arc<Self>, conn: Arc<Conn>, first: Option<Ev>) {
     *lock(&self.conn) = Some(conn.clone());
     let reader = read_loop_plain(self.emitter.clone(), conn.clone());
-    self.spawn_io(reader, ConnIo(conn), false, first);
+    self.spawn_io(reader, ConnIo::new(conn), false, first);
   }
 
   /// An encrypted connection is open over `conn`.
