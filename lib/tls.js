@@ -217,6 +217,8 @@ class TLSSocket extends Socket {
   }
 
   _onSecure(info) {
+    // The established connection moves onto Node's loop (src/looptls.rs), as plain ones do.
+    this._attachLoop();
     this._applySecure(info);
     const o = this._tlsOptions;
     if (typeof o.checkServerIdentity === 'function') {

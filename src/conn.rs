@@ -155,6 +155,12 @@ impl ConnIo {
     ConnIo { conn, ahead: Vec::new(), pos: 0, drained: false }
   }
 
+  /// The connection and the bytes read ahead but not yet consumed.
+  pub fn into_parts(self) -> (Arc<Conn>, Vec<u8>) {
+    let rest = self.ahead[self.pos..].to_vec();
+    (self.conn, rest)
+  }
+
   fn take_ahead(&mut self, buf: &mut ReadBuf<'_>) {
     let n = buf.remaining().min(self.ahead.len() - self.pos);
     buf.put_slice(&self.ahead[self.pos..self.pos + n]);

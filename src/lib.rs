@@ -21,6 +21,7 @@ pub mod errors;
 pub mod events;
 pub mod guard;
 mod io_tasks;
+mod looptls;
 mod peer_js;
 pub mod plain;
 pub mod runtime;

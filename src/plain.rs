@@ -35,6 +35,13 @@ impl PlainStream {
     }
   }
 
+  pub fn write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    match self {
+      PlainStream::Tcp(s) => (&*s).write_vectored(bufs),
+      PlainStream::Unix(s) => (&*s).write_vectored(bufs),
+    }
+  }
+
   pub fn shutdown_write(&self) -> io::Result<()> {
     let r = match self {
       PlainStream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),

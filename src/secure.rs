@@ -14,6 +14,7 @@ use rustls::{CommonState, HandshakeKind, ProtocolVersion};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::conn::{Conn, ConnIo};
+use crate::looptls::LoopTls;
 use crate::errors::ErrInfo;
 use crate::events::{Emitter, Ev, SecureInfo};
 use crate::runtime::with_timeout;
@@ -191,6 +192,30 @@ fn shown_chain(mut peer: Vec<CertificateDer<'static>>, policy: &VerifyPolicy) ->
   peer
 }
 
+/// An established connection leaves tokio for Node's loop (`looptls`) when the loop can be
+/// used and nothing but the stream holds the descriptor; otherwise it stays as it is.
+#[allow(clippy::type_complexity)]
+fn on_loop<T, C>(
+  conn: Arc<Conn>,
+  stream: T,
+  into_inner: fn(T) -> (ConnIo, C),
+  wrap: fn(C) -> rustls::Connection,
+) -> std::result::Result<Option<(Conn, LoopTls)>, (Arc<Conn>, T)> {
+  // Our reference and the stream's own: then the descriptor can leave with the connection.
+  if !crate::uvloop::available() || Arc::strong_count(&conn) != 2 {
+    return Err((conn, stream));
+  }
+  let (io, state) = into_inner(stream);
+  let (inner, leftover) = io.into_parts();
+  drop(inner);
+  // Cannot fail (the count was 2 and `inner` is gone); if it ever did, the connection is lost.
+  Ok(Arc::try_unwrap(conn).ok().map(|conn| (conn, LoopTls::new(wrap(state), leftover))))
+}
+
+fn lost() -> ErrInfo {
+  ErrInfo::coded("ERR_CIO_INTERNAL", "the connection could not be handed to the event loop")
+}
+
 /// Runs the server handshake for one accepted connection; the result is a `CONNECTION`
 /// event carrying an encrypted socket, or `TLS_CLIENT_ERROR`.
 pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter>) {
@@ -211,7 +236,11 @@ pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter
       };
       let mut info = secure_info(state, authorized, error);
       info.servername = state.server_name().map(str::to_string);
-      let socket = NativeSocket::from_stream(conn, stream);
+      let socket = match on_loop(conn, stream, tokio_rustls::server::TlsStream::into_inner, rustls::Connection::Server) {
+        Ok(Some((conn, looptls))) => NativeSocket::from_tls(conn, looptls),
+        Ok(None) => return emitter.emit(Ev::TlsClientError(lost(), addrs)),
+        Err((conn, stream)) => NativeSocket::from_stream(conn, stream),
+      };
       socket.core.set_tls(info, shown_chain(peer, &tls.policy));
       emitter.emit(Ev::Connection(socket));
     }
@@ -240,7 +269,11 @@ pub async fn client_handshake(core: Arc<SocketCore>, conn: Arc<Conn>, tls: Clien
       let mut info = secure_info(state, authorized, error);
       info.servername = Some(servername);
       core.set_tls(info.clone(), shown_chain(peer, &tls.policy));
-      core.open_stream(conn, stream, Some(Ev::Secure(info)));
+      match on_loop(conn, stream, tokio_rustls::client::TlsStream::into_inner, rustls::Connection::Client) {
+        Ok(Some((conn, looptls))) => core.defer_tls(conn, looptls, Some(Ev::Secure(info))),
+        Ok(None) => core.emitter.emit(Ev::Error(lost())),
+        Err((conn, stream)) => core.open_stream(conn, stream, Some(Ev::Secure(info))),
+      }
     }
     Err(e) => core.emitter.emit(Ev::Error(e)),
   }

@@ -24,6 +24,7 @@ use crate::peer_js::peer_certificate_object;
 use crate::connect::TcpConnectOptions;
 use crate::secure::TlsContext;
 use crate::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
+use crate::looptls::LoopTls;
 use crate::uvloop::{LoopIo, PlainStream, WriteResult};
 use rustls::pki_types::CertificateDer;
 use crate::runtime::handle;
@@ -43,6 +44,8 @@ pub struct SocketCore {
   gate: Arc<WriteGate>,
   /// A plain connection waiting for JavaScript to `attach` it to Node's loop.
   pending_plain: Mutex<Option<Conn>>,
+  /// An established TLS connection waiting for the same (see `looptls`).
+  pending_tls: Mutex<Option<(Conn, LoopTls)>>,
   /// The plain connection once it runs on Node's loop (JavaScript thread only).
   lp: Mutex<Option<LoopPtr>>,
   /// What the TLS handshake established (`None` for plain sockets).
@@ -117,6 +120,15 @@ impl SocketCore {
     self.track(rt.spawn(write_loop(self.emitter.clone(), self.gate.clone(), writer, rx)).abort_handle());
   }
 
+  /// An established TLS connection, to be driven from Node's loop once JavaScript attaches
+  /// it (`looptls`); `first` is emitted meanwhile.
+  pub fn defer_tls(&self, conn: Conn, tls: LoopTls, first: Option<Ev>) {
+    *lock(&self.pending_tls) = Some((conn, tls));
+    if let Some(ev) = first {
+      self.emitter.emit(ev);
+    }
+  }
+
   pub fn set_tls(&self, info: SecureInfo, peer: Vec<CertificateDer<'static>>) {
     *lock(&self.tls) = Some((info, peer));
   }
@@ -143,6 +155,7 @@ impl SocketCore {
       p.io().close();
     }
     lock(&self.pending_plain).take();
+    lock(&self.pending_tls).take();
     self.emitter.close();
     for t in lock(&self.tasks).drain(..) {
       t.abort();
@@ -165,6 +178,15 @@ impl NativeSocket {
     let s = NativeSocket { core: Arc::default() };
     s.core.emitter.set_paused(true);
     s.core.open_plain_or_defer(conn, None);
+    s
+  }
+
+  /// An accepted TLS connection whose handshake is done, to run on Node's loop. Like an
+  /// accepted plain socket it does not read until JavaScript calls `readStart`.
+  pub fn from_tls(conn: Conn, tls: LoopTls) -> Self {
+    let s = NativeSocket { core: Arc::default() };
+    s.core.emitter.set_paused(true);
+    s.core.defer_tls(conn, tls, None);
     s
   }
 
@@ -273,7 +295,13 @@ impl NativeSocket {
   /// to `cb` directly. False when the socket stays on tokio (TLS, or no libuv symbols).
   #[napi(catch_unwind)]
   pub fn attach(&self, env: &Env, cb: EventCallback<'_>) -> Result<bool> {
-    let Some(conn) = lock(&self.core.pending_plain).take() else { return Ok(false) };
+    let (conn, tls) = match lock(&self.core.pending_plain).take() {
+      Some(c) => (c, None),
+      None => match lock(&self.core.pending_tls).take() {
+        Some((c, t)) => (c, Some(t)),
+        None => return Ok(false),
+      },
+    };
     let stream = match conn {
       Conn::Tcp(t) => t.into_std().map(PlainStream::Tcp),
       Conn::Unix(u) => u.into_std().map(PlainStream::Unix),
@@ -281,7 +309,8 @@ impl NativeSocket {
     .map_err(|e| Error::from_reason(format!("cannot detach the socket from tokio: {e}")))?;
     let paused = self.core.emitter.is_paused();
     // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
-    match unsafe { LoopIo::attach(env.raw(), stream, cb.raw(), !paused) } {
+    let is_tls = tls.is_some();
+    match unsafe { LoopIo::attach(env.raw(), stream, cb.raw(), !paused, tls) } {
       Ok(io) => {
         *lock(&self.core.lp) = Some(LoopPtr(io));
         // The connect task has done its work: let its memory go now, not at close.
@@ -290,6 +319,7 @@ impl NativeSocket {
         self.core.emitter.close();
         Ok(true)
       }
+      Err(_) if is_tls => Err(Error::from_reason("cannot run the TLS socket on Node's loop")),
       Err(stream) => {
         let _rt = handle().enter();
         let conn = match stream {
@@ -343,10 +373,8 @@ impl NativeSocket {
   /// event follows.
   #[napi(catch_unwind)]
   pub fn shutdown(&self) -> u32 {
-    if let Some(()) = self.core.with_loop(|io| {
-      let _ = io.with_stream(|s| s.shutdown_write());
-    }) {
-      return 0;
+    if let Some(later) = self.core.with_loop(|io| io.shutdown()) {
+      return later as u32;
     }
     let sent = lock(&self.core.writer).as_ref().map(|tx| tx.send(WriteCmd::Shutdown).is_ok()).unwrap_or(false);
     if !sent {

@@ -26,6 +26,7 @@ use napi::sys;
 
 use crate::errors::ErrInfo;
 use crate::events::Ev;
+use crate::looptls::{Got, LoopTls};
 pub use crate::plain::PlainStream;
 
 const UV_READABLE: c_int = 1;
@@ -101,10 +102,19 @@ pub struct LoopIo {
   pending: RefCell<Option<(Vec<u8>, usize)>>,
   polling: Cell<c_int>,
   closed: Cell<bool>,
+  /// An established TLS connection (records opened and sealed here), or `None` for plain.
+  tls: RefCell<Option<LoopTls>>,
+  /// Records queued in `tls` wait for the socket to become writable.
+  tls_pending: Cell<bool>,
+  /// Look at rustls's buffers on the next wake-up even without new bytes (set on attach: the
+  /// handshake may have read application data already). Served by one writability poll.
+  kick: Cell<bool>,
 }
 
 thread_local! {
   static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
+  /// Plaintext opened by rustls on its way into Buffers (TLS sockets).
+  static PLAIN: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
 }
 
 impl LoopIo {
@@ -118,6 +128,7 @@ impl LoopIo {
     stream: PlainStream,
     callback: sys::napi_value,
     reading: bool,
+    tls: Option<LoopTls>,
   ) -> Result<*mut LoopIo, PlainStream> {
     let Some(uv) = uv() else { return Err(stream) };
     let mut lp: *mut sys::uv_loop_s = ptr::null_mut();
@@ -150,6 +161,9 @@ impl LoopIo {
       pending: RefCell::new(None),
       polling: Cell::new(0),
       closed: Cell::new(false),
+      kick: Cell::new(tls.is_some()),
+      tls: RefCell::new(tls),
+      tls_pending: Cell::new(false),
     }));
     // uv_handle_t starts with `void* data`.
     *handle.cast::<*mut LoopIo>() = io;
@@ -166,7 +180,7 @@ impl LoopIo {
     if self.reading.get() {
       want |= UV_READABLE;
     }
-    if self.pending.borrow().is_some() {
+    if self.pending.borrow().is_some() || self.tls_pending.get() || (self.kick.get() && self.reading.get()) {
       want |= UV_WRITABLE;
     }
     if want == self.polling.get() {
@@ -195,6 +209,9 @@ impl LoopIo {
   /// Writes what the socket takes now; the rest is sent when it becomes writable, and then a
   /// `WRITE_DONE` event follows.
   pub fn write(&self, data: &[u8]) -> WriteResult {
+    if self.tls.borrow().is_some() {
+      return self.write_tls(data);
+    }
     let stream = self.stream.borrow();
     let Some(s) = stream.as_ref() else {
       return WriteResult::Failed(ErrInfo::io(&io::Error::from_raw_os_error(libc::EPIPE), "write"));
@@ -215,6 +232,107 @@ impl LoopIo {
     *self.pending.borrow_mut() = Some((data[off..].to_vec(), 0));
     self.update_poll();
     WriteResult::Pending
+  }
+
+  fn write_tls(&self, data: &[u8]) -> WriteResult {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else {
+      return WriteResult::Failed(ErrInfo::io(&io::Error::from_raw_os_error(libc::EPIPE), "write"));
+    };
+    if let Err(e) = t.write(data) {
+      return WriteResult::Failed(ErrInfo::io(&e, "write"));
+    }
+    match t.flush(s) {
+      Ok(true) => WriteResult::Done,
+      Ok(false) => {
+        drop((stream, tls));
+        self.tls_pending.set(true);
+        self.update_poll();
+        WriteResult::Pending
+      }
+      Err(e) => WriteResult::Failed(ErrInfo::io(&e, "write")),
+    }
+  }
+
+  /// Half-closes: for TLS, close_notify first. True when that completes later (a
+  /// `SHUTDOWN_DONE` event follows).
+  pub fn shutdown(&self) -> bool {
+    let stream = self.stream.borrow();
+    let Some(s) = stream.as_ref() else { return false };
+    let mut tls = self.tls.borrow_mut();
+    let Some(t) = tls.as_mut() else {
+      let _ = s.shutdown_write();
+      return false;
+    };
+    t.shutdown();
+    if self.tls_pending.get() {
+      return true; // the pending flush ends with the half-close
+    }
+    match t.flush(s) {
+      Ok(false) => {
+        drop((stream, tls));
+        self.tls_pending.set(true);
+        self.update_poll();
+        true
+      }
+      _ => false,
+    }
+  }
+
+  /// Sends queued TLS records once the socket takes them; `WRITE_DONE` when all went out.
+  fn flush_tls(&self, out: &mut Out) {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
+    let was_shutting = t.shutdown_after_flush;
+    match t.flush(s) {
+      Ok(false) => {}
+      Ok(true) => {
+        self.tls_pending.set(false);
+        out.push_ev(Ev::WriteDone(None));
+        if was_shutting {
+          out.push_ev(Ev::ShutdownDone(None));
+        }
+      }
+      Err(e) => {
+        self.tls_pending.set(false);
+        out.push_ev(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
+      }
+    }
+  }
+
+  fn read_tls(&self, out: &mut Out) {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
+    let mut ended = false;
+    // Stop early rather than overflow `out`; what is left waits in rustls or the kernel.
+    let reads = ((OUT_CAP - out.len).saturating_sub(3) / 5).max(1);
+    SCRATCH.with(|scratch| {
+      PLAIN.with(|plain| {
+        let (mut scratch, mut plain) = (scratch.borrow_mut(), plain.borrow_mut());
+        let mut sink = |got: Got<'_>| match got {
+          Got::Plain(bytes) => out.push_bytes(bytes),
+          Got::End => {
+            ended = true;
+            out.push_ev(Ev::End);
+          }
+          Got::Error(e) => {
+            ended = true;
+            out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
+          }
+        };
+        t.read_some(s, &mut scratch, &mut plain, reads, &mut sink);
+      })
+    });
+    if ended {
+      self.reading.set(false);
+    }
+    // An alert rustls queued (e.g. after a bad record) goes out if it can.
+    if t.conn.wants_write() && !self.tls_pending.get() {
+      let _ = t.flush(s);
+    }
   }
 
   pub fn set_ref(&self, on: bool) {
@@ -262,6 +380,9 @@ impl LoopIo {
   /// Buffer copied straight from the thread's scratch space: one allocation per read, of the
   /// read's own size (small enough to come from the allocator's heap, never a fresh mapping).
   fn read_some(&self, out: &mut Out) {
+    if self.tls.borrow().is_some() {
+      return self.read_tls(out);
+    }
     let stream = self.stream.borrow();
     let Some(s) = stream.as_ref() else { return };
     SCRATCH.with(|scratch| {
@@ -336,8 +457,9 @@ struct Out {
   failed: bool,
 }
 
-/// A write completion, `READS_PER_WAKE` chunks, an end or error, and one spare.
-const OUT_CAP: usize = READS_PER_WAKE + 3;
+/// Room for a write completion, the chunks of `READS_PER_WAKE` reads (up to five each for
+/// TLS: rustls opens records of at most 16 KiB), an end or error, and a spare.
+const OUT_CAP: usize = 5 * READS_PER_WAKE + 3;
 
 impl Out {
   fn new(env: sys::napi_env) -> Self {
@@ -403,6 +525,9 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
     if io.pending.borrow().is_some() {
       io.flush_pending(&mut out);
     }
+    if io.tls_pending.get() {
+      io.flush_tls(&mut out);
+    }
     if io.reading.get() {
       io.read_some(&mut out);
     }
@@ -418,13 +543,20 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
       out.push_ev(Ev::Error(ErrInfo::io(&err, "read")));
       io.reading.set(false);
       io.pending.borrow_mut().take();
+      io.tls_pending.set(false);
     }
   } else {
     if events & UV_WRITABLE != 0 {
       io.flush_pending(&mut out);
+      if io.tls_pending.get() {
+        io.flush_tls(&mut out);
+      }
     }
-    if events & UV_READABLE != 0 && io.reading.get() {
+    let kicked = io.kick.replace(false);
+    if (events & UV_READABLE != 0 || kicked) && io.reading.get() {
       io.read_some(&mut out);
+    } else if kicked {
+      io.kick.set(true); // not reading yet: look again once reading starts (update_poll)
     }
   }
   io.update_poll();
