@@ -45,7 +45,7 @@ pub struct SocketCore {
   /// A plain connection waiting for JavaScript to `attach` it to Node's loop.
   pending_plain: Mutex<Option<Conn>>,
   /// An established TLS connection waiting for the same (see `looptls`).
-  pending_tls: Mutex<Option<(Conn, LoopTls)>>,
+  pending_tls: Mutex<Option<Box<(Conn, LoopTls)>>>,
   /// The plain connection once it runs on Node's loop (JavaScript thread only).
   lp: Mutex<Option<LoopPtr>>,
   /// What the TLS handshake established (`None` for plain sockets).
@@ -123,7 +123,7 @@ impl SocketCore {
   /// An established TLS connection, to be driven from Node's loop once JavaScript attaches
   /// it (`looptls`); `first` is emitted meanwhile.
   pub fn defer_tls(&self, conn: Conn, tls: LoopTls, first: Option<Ev>) {
-    *lock(&self.pending_tls) = Some((conn, tls));
+    *lock(&self.pending_tls) = Some(Box::new((conn, tls)));
     if let Some(ev) = first {
       self.emitter.emit(ev);
     }
@@ -298,7 +298,10 @@ impl NativeSocket {
     let (conn, tls) = match lock(&self.core.pending_plain).take() {
       Some(c) => (c, None),
       None => match lock(&self.core.pending_tls).take() {
-        Some((c, t)) => (c, Some(t)),
+        Some(pending) => {
+          let (c, t) = *pending;
+          (c, Some(t))
+        }
         None => return Ok(false),
       },
     };
@@ -451,5 +454,16 @@ impl Default for NativeSocket {
 impl Drop for NativeSocket {
   fn drop(&mut self) {
     self.core.close();
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  /// Every socket holds a `SocketCore`; what only TLS sockets need is boxed so that an idle
+  /// plain socket stays small.
+  #[test]
+  fn the_per_socket_state_stays_small() {
+    assert!(std::mem::size_of::<super::SocketCore>() <= 512, "{}", std::mem::size_of::<super::SocketCore>());
+    assert!(std::mem::size_of::<crate::uvloop::LoopIo>() <= 256, "{}", std::mem::size_of::<crate::uvloop::LoopIo>());
   }
 }

@@ -103,7 +103,7 @@ pub struct LoopIo {
   polling: Cell<c_int>,
   closed: Cell<bool>,
   /// An established TLS connection (records opened and sealed here), or `None` for plain.
-  tls: RefCell<Option<LoopTls>>,
+  tls: RefCell<Option<Box<LoopTls>>>,
   /// Records queued in `tls` wait for the socket to become writable.
   tls_pending: Cell<bool>,
   /// Look at rustls's buffers on the next wake-up even without new bytes (set on attach: the
@@ -162,7 +162,7 @@ impl LoopIo {
       polling: Cell::new(0),
       closed: Cell::new(false),
       kick: Cell::new(tls.is_some()),
-      tls: RefCell::new(tls),
+      tls: RefCell::new(tls.map(Box::new)),
       tls_pending: Cell::new(false),
     }));
     // uv_handle_t starts with `void* data`.
