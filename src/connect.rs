@@ -72,6 +72,13 @@ impl NativeSocket {
             }
           }
         }
+        // Reset, not refused: the peer accepted and aborted before the connect's completion
+        // was seen. The connection was made; the reset is a read error, as libuv reports it
+        // when the completion comes first.
+        Err(e) if e.code == "ECONNRESET" && e.syscall == "connect" && tls.is_none() => {
+          core.emitter.emit(Ev::Connect(Default::default()));
+          core.emitter.emit(Ev::Error(ErrInfo::io(&std::io::Error::from_raw_os_error(libc::ECONNRESET), "read")));
+        }
         Err(e) => core.emitter.emit(Ev::Error(e)),
       }
     });

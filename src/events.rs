@@ -355,6 +355,19 @@ impl Emitter {
     sys::napi_close_handle_scope(env, scope);
   }
 
+  /// The JavaScript callback given to `start`, as a value of `env`.
+  ///
+  /// # Safety
+  /// JavaScript thread of `env`.
+  pub unsafe fn callback_value(&self, env: sys::napi_env) -> Option<sys::napi_value> {
+    let st = lock(&self.state);
+    let cb = st.callback.as_ref()?;
+    let mut v = ptr::null_mut();
+    // The reference is alive while `callback` is set.
+    let ok = sys::napi_get_reference_value(env, cb.0, &mut v) == sys::Status::napi_ok;
+    (ok && !v.is_null()).then_some(v)
+  }
+
   /// Waits until JavaScript wants more data; false once the handle is closed.
   pub async fn wait_readable(&self) -> bool {
     loop {

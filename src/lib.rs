@@ -21,6 +21,7 @@ pub mod errors;
 pub mod events;
 pub mod guard;
 mod io_tasks;
+mod loopaccept;
 mod looptls;
 mod peer_js;
 pub mod plain;

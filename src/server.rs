@@ -24,6 +24,7 @@ use crate::errors::ErrInfo;
 use crate::events::{Emitter, Ev, EventCallback};
 use crate::runtime::handle;
 use crate::secure::{server_handshake, ServerSide, TlsContext};
+use crate::loopaccept::LoopListener;
 use crate::socket::NativeSocket;
 
 /// What JavaScript passes to `listen` after normalising Node's call forms.
@@ -68,10 +69,18 @@ pub struct NativeServer {
   /// after `close()` returns are refused at once, as with Node. Owned by the accept loop.
   listen_fd: Mutex<Option<i32>>,
   task: Mutex<Option<AbortHandle>>,
+  /// A plain TCP server accepting on Node's loop (`loopaccept`); JavaScript thread only.
+  on_loop: Mutex<Option<ListenerPtr>>,
 }
 
+/// The `LoopListener` of a server on Node's loop; only used on the JavaScript thread, and
+/// dropped from here when `close` hands it to libuv's close callback.
+struct ListenerPtr(*mut LoopListener);
+// SAFETY: see above; moved between threads only inside the Mutex, never used elsewhere.
+unsafe impl Send for ListenerPtr {}
 
-fn bind_tcp(opts: &ListenOptions) -> std::io::Result<TcpListener> {
+
+fn bind_tcp(opts: &ListenOptions) -> std::io::Result<std::net::TcpListener> {
   let (ip, dual) = match &opts.address {
     Some(a) => (a.parse::<IpAddr>().map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?, false),
     None => (IpAddr::from([0u16; 8]), true),
@@ -91,8 +100,7 @@ fn bind_tcp(opts: &ListenOptions) -> std::io::Result<TcpListener> {
   sock.bind(&addr.into())?;
   let backlog = opts.backlog.filter(|b| *b >= 0).unwrap_or(511);
   sock.listen(backlog)?;
-  let _rt = handle().enter();
-  TcpListener::from_std(sock.into())
+  Ok(sock.into())
 }
 
 fn clone_opts(o: &ListenOptions) -> ListenOptions {
@@ -154,7 +162,7 @@ impl NativeServer {
       tls: Mutex::new(None),
       closing: Arc::default(),
       listen_fd: Mutex::new(None),
-      stop: Arc::new(Notify::new()), task: Mutex::new(None) }
+      stop: Arc::new(Notify::new()), task: Mutex::new(None), on_loop: Mutex::new(None) }
   }
 
   #[napi(catch_unwind)]
@@ -173,18 +181,29 @@ impl NativeServer {
   /// Binds and starts accepting; the error (if any) comes back as data for JavaScript to
   /// emit asynchronously, as Node does.
   #[napi(catch_unwind)]
-  pub fn listen(&self, opts: ListenOptions) -> ListenResult {
+  pub fn listen(&self, env: &Env, opts: ListenOptions) -> ListenResult {
     let bound = match &opts.path {
       Some(path) => {
         let _rt = handle().enter();
         UnixListener::bind(path).map(|l| {
-          (Listener::Unix(l, path.clone()), BoundAddress { address: path.clone(), family: "unix".into(), port: 0 })
+          (Some(Listener::Unix(l, path.clone())), BoundAddress { address: path.clone(), family: "unix".into(), port: 0 })
         })
       }
       None => bind_tcp(&opts).and_then(|l| {
         let (address, port, family) = split_addr(&l.local_addr()?);
-        Ok((Listener::Tcp(l), BoundAddress { address, family, port }))
+        let bound = BoundAddress { address, family, port };
+        let l = match self.accept_on_loop(env, l) {
+          Ok(()) => return Ok((None, bound)),
+          Err(l) => l,
+        };
+        let _rt = handle().enter();
+        Ok((Some(Listener::Tcp(TcpListener::from_std(l)?)), bound))
       }),
+    };
+    let bound = match bound {
+      Ok((Some(listener), addr)) => Ok((listener, addr)),
+      Ok((None, addr)) => return ListenResult { bound: Some(addr), error: None },
+      Err(e) => Err(e),
     };
     match bound {
       Ok((listener, addr)) => {
@@ -207,6 +226,11 @@ impl NativeServer {
   /// Stops accepting; `CLOSED` follows once the listening descriptor is gone.
   #[napi(catch_unwind)]
   pub fn close(&self) {
+    if let Some(p) = lock(&self.on_loop).take() {
+      // SAFETY: valid until this close hands it to libuv's close callback.
+      unsafe { (*p.0).close() };
+      return;
+    }
     self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
     if let Some(fd) = lock(&self.listen_fd).take() {
       // SAFETY: the accept loop keeps this descriptor open until it sees `stop`, notified
@@ -227,12 +251,40 @@ impl NativeServer {
 
   #[napi(js_name = "ref", catch_unwind)]
   pub fn ref_(&self, env: &Env) -> Result<()> {
-    self.emitter.set_ref(env, true)
+    self.set_ref(env, true)
   }
 
   #[napi(catch_unwind)]
   pub fn unref(&self, env: &Env) -> Result<()> {
-    self.emitter.set_ref(env, false)
+    self.set_ref(env, false)
+  }
+}
+
+impl NativeServer {
+  fn set_ref(&self, env: &Env, on: bool) -> Result<()> {
+    if let Some(p) = lock(&self.on_loop).as_ref() {
+      // SAFETY: valid while held here (see `close`); JavaScript thread.
+      unsafe { (*p.0).set_ref(on) };
+      return Ok(());
+    }
+    self.emitter.set_ref(env, on)
+  }
+
+  /// A plain TCP server accepts on Node's loop when it can (not TLS: handshakes run on the
+  /// runtime). The listener comes back when it cannot.
+  fn accept_on_loop(&self, env: &Env, listener: std::net::TcpListener) -> std::result::Result<(), std::net::TcpListener> {
+    if lock(&self.tls).is_some() || !crate::uvloop::available() {
+      return Err(listener);
+    }
+    // SAFETY: a napi method, so the JavaScript thread of `env`.
+    let Some(cb) = (unsafe { self.emitter.callback_value(env.raw()) }) else { return Err(listener) };
+    crate::loopaccept::reserve_spare();
+    // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
+    let me = unsafe { LoopListener::start(env.raw(), listener, cb) }?;
+    *lock(&self.on_loop) = Some(ListenerPtr(me));
+    // The poll handle keeps the loop alive now (and follows ref/unref), not the emitter.
+    let _ = self.emitter.set_ref(env, false);
+    Ok(())
   }
 }
 

@@ -44,6 +44,8 @@ pub struct SocketCore {
   gate: Arc<WriteGate>,
   /// A plain connection waiting for JavaScript to `attach` it to Node's loop.
   pending_plain: Mutex<Option<Conn>>,
+  /// A connection accepted on Node's loop (`loopaccept`), waiting to be attached.
+  pending_std: Mutex<Option<PlainStream>>,
   /// An established TLS connection waiting for the same (see `looptls`).
   pending_tls: Mutex<Option<Box<(Conn, LoopTls)>>>,
   /// The plain connection once it runs on Node's loop (JavaScript thread only).
@@ -155,6 +157,7 @@ impl SocketCore {
       p.io().close();
     }
     lock(&self.pending_plain).take();
+    lock(&self.pending_std).take();
     lock(&self.pending_tls).take();
     self.emitter.close();
     for t in lock(&self.tasks).drain(..) {
@@ -178,6 +181,15 @@ impl NativeSocket {
     let s = NativeSocket { core: Arc::default() };
     s.core.emitter.set_paused(true);
     s.core.open_plain_or_defer(conn, None);
+    s
+  }
+
+  /// A connection accepted on Node's loop; like any accepted socket it does not read until
+  /// JavaScript calls `readStart`.
+  pub fn from_plain(stream: PlainStream) -> Self {
+    let s = NativeSocket { core: Arc::default() };
+    s.core.emitter.set_paused(true);
+    *lock(&s.core.pending_std) = Some(stream);
     s
   }
 
@@ -295,21 +307,27 @@ impl NativeSocket {
   /// to `cb` directly. False when the socket stays on tokio (TLS, or no libuv symbols).
   #[napi(catch_unwind)]
   pub fn attach(&self, env: &Env, cb: EventCallback<'_>) -> Result<bool> {
-    let (conn, tls) = match lock(&self.core.pending_plain).take() {
-      Some(c) => (c, None),
-      None => match lock(&self.core.pending_tls).take() {
-        Some(pending) => {
-          let (c, t) = *pending;
-          (c, Some(t))
-        }
-        None => return Ok(false),
-      },
+    let pending_std = lock(&self.core.pending_std).take();
+    let (stream, tls) = if let Some(stream) = pending_std {
+      (stream, None)
+    } else {
+      let (conn, tls) = match lock(&self.core.pending_plain).take() {
+        Some(c) => (c, None),
+        None => match lock(&self.core.pending_tls).take() {
+          Some(pending) => {
+            let (c, t) = *pending;
+            (c, Some(t))
+          }
+          None => return Ok(false),
+        },
+      };
+      let stream = match conn {
+        Conn::Tcp(t) => t.into_std().map(PlainStream::Tcp),
+        Conn::Unix(u) => u.into_std().map(PlainStream::Unix),
+      }
+      .map_err(|e| Error::from_reason(format!("cannot detach the socket from tokio: {e}")))?;
+      (stream, tls)
     };
-    let stream = match conn {
-      Conn::Tcp(t) => t.into_std().map(PlainStream::Tcp),
-      Conn::Unix(u) => u.into_std().map(PlainStream::Unix),
-    }
-    .map_err(|e| Error::from_reason(format!("cannot detach the socket from tokio: {e}")))?;
     let paused = self.core.emitter.is_paused();
     // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
     let is_tls = tls.is_some();
@@ -438,6 +456,9 @@ impl NativeSocket {
     }
     if let Some(c) = lock(&self.core.pending_plain).as_ref() {
       return c.addresses();
+    }
+    if let Some(s) = lock(&self.core.pending_std).as_ref() {
+      return s.addresses();
     }
     self.core.conn().map(|c| c.addresses()).unwrap_or_default()
   }

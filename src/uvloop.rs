@@ -29,28 +29,28 @@ use crate::events::Ev;
 use crate::looptls::{Got, LoopTls};
 pub use crate::plain::PlainStream;
 
-const UV_READABLE: c_int = 1;
+pub(crate) const UV_READABLE: c_int = 1;
 const UV_WRITABLE: c_int = 2;
-const UV_POLL: c_int = 8;
+pub(crate) const UV_POLL: c_int = 8;
 /// Reads per readiness callback before yielding to the rest of the event loop (as libuv's own
 /// stream reading does).
 const READS_PER_WAKE: usize = 16;
 const READ_CHUNK: usize = 64 * 1024;
 
-type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
-type CloseCb = unsafe extern "C" fn(*mut c_void);
+pub(crate) type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
+pub(crate) type CloseCb = unsafe extern "C" fn(*mut c_void);
 
-struct Uv {
-  handle_size: unsafe extern "C" fn(c_int) -> usize,
-  poll_init: unsafe extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int,
-  poll_start: unsafe extern "C" fn(*mut c_void, c_int, PollCb) -> c_int,
-  poll_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
-  close: unsafe extern "C" fn(*mut c_void, Option<CloseCb>),
-  ref_: unsafe extern "C" fn(*mut c_void),
-  unref: unsafe extern "C" fn(*mut c_void),
+pub(crate) struct Uv {
+  pub(crate) handle_size: unsafe extern "C" fn(c_int) -> usize,
+  pub(crate) poll_init: unsafe extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int,
+  pub(crate) poll_start: unsafe extern "C" fn(*mut c_void, c_int, PollCb) -> c_int,
+  pub(crate) poll_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
+  pub(crate) close: unsafe extern "C" fn(*mut c_void, Option<CloseCb>),
+  pub(crate) ref_: unsafe extern "C" fn(*mut c_void),
+  pub(crate) unref: unsafe extern "C" fn(*mut c_void),
 }
 
-fn uv() -> Option<&'static Uv> {
+pub(crate) fn uv() -> Option<&'static Uv> {
   static UV: OnceLock<Option<Uv>> = OnceLock::new();
   UV.get_or_init(|| {
     if std::env::var("CIO_IO").as_deref() == Ok("tokio") {
