@@ -31,8 +31,12 @@ export declare class NativeSocket {
   constructor()
   /** Attaches the event callback `(batch) => void`; queued events flow from now on. */
   start(cb: EventCallback): void
-  /** Connects over TCP; emits `CONNECT` or `ERROR` (syscall `connect`/`bind`). */
-  connectTcp(opts: TcpConnectOptions): void
+  /**
+   * Connects over TCP, delivering events to `cb`; emits `CONNECT` or `ERROR` (syscall
+   * `connect`/`bind`). Without a connect timeout the connect runs on Node's own loop (the
+   * socket never touches tokio); otherwise, or when that is not possible, on tokio.
+   */
+  connectTcp(opts: TcpConnectOptions, cb: EventCallback): void
   /**
    * Connects over TCP and runs the TLS handshake with `servername` (SNI and the identity
    * checked); emits `CONNECT`, then `SECURE` or `ERROR`.

@@ -70,7 +70,11 @@ class Socket extends Duplex {
     debug('socket connect %s', options.path || `${options.host || 'localhost'}:${options.port}`);
     if (options.path) {
       this._host = options.path;
-      process.nextTick(() => { if (this.connecting && this._handle) this._handle.connectUnix(options.path); });
+      process.nextTick(() => {
+        if (!this.connecting || !this._handle) return;
+        this._startEvents();
+        this._handle.connectUnix(options.path);
+      });
       return this;
     }
     const host = options.host || 'localhost';
@@ -102,6 +106,11 @@ class Socket extends Duplex {
     if (this._handle) this._handle.close();
     this._handle = new binding.NativeSocket();
     this._reading = false;
+  }
+
+  // Events through the runtime (TLS handshakes, Unix sockets, connect timeouts): a plain TCP
+  // connect passes its callback to connectTcp instead, and usually never needs this.
+  _startEvents() {
     this._handle.start(this[kEvents]);
     if (!this._refed) this._handle.unref();
   }
@@ -127,7 +136,8 @@ class Socket extends Duplex {
 
   // TLS sockets connect with a handshake instead.
   _startConnect(params) {
-    this._handle.connectTcp(params);
+    this._handle.connectTcp(params, this[kEvents]);
+    if (!this._refed) this._handle.unref();
   }
 
   // True once writes can go to the native handle.

@@ -186,6 +186,7 @@ class TLSSocket extends Socket {
   }
 
   _startConnect(params) {
+    this._startEvents();
     const t = this._tlsOptions.handshakeTimeout;
     this._handle.connectTls(params, this._context, this._servername, t > 0 ? t : undefined);
   }

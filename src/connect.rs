@@ -46,6 +46,36 @@ async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::resul
   sock.connect(target).await.map_err(|e| io(e, "connect"))
 }
 
+/// Starts a non-blocking TCP connect on the calling thread, for a socket that will run on
+/// Node's loop (`uvloop`). `None` when that is not possible or anything fails at once (a bad
+/// local address, a failed bind, an unreachable network): the caller then connects on tokio,
+/// which reports the same failure as an `ERROR` event, asynchronously as Node does.
+pub fn start_connect_nonblocking(opts: &TcpConnectOptions) -> Option<std::net::TcpStream> {
+  if !crate::uvloop::available() {
+    return None;
+  }
+  let target = SocketAddr::new(parse_ip(&opts.address).ok()?, opts.port as u16);
+  let domain = if target.is_ipv4() { socket2::Domain::IPV4 } else { socket2::Domain::IPV6 };
+  let sock = socket2::Socket::new(domain, socket2::Type::STREAM.nonblocking(), Some(socket2::Protocol::TCP)).ok()?;
+  if opts.local_address.is_some() || opts.local_port.is_some() {
+    let ip: IpAddr = match &opts.local_address {
+      Some(a) => a.parse().ok()?,
+      None if target.is_ipv4() => IpAddr::from([0u8; 4]),
+      None => IpAddr::from([0u16; 8]),
+    };
+    sock.bind(&SocketAddr::new(ip, opts.local_port.unwrap_or(0) as u16).into()).ok()?;
+  }
+  if opts.no_delay == Some(true) {
+    sock.set_tcp_nodelay(true).ok()?;
+  }
+  match sock.connect(&target.into()) {
+    Ok(()) => {}
+    Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+    Err(_) => return None,
+  }
+  Some(sock.into())
+}
+
 impl NativeSocket {
   pub(crate) fn connect(&self, opts: TcpConnectOptions, tls: Option<(crate::tls::ClientTls, String, Option<Duration>)>) -> Result<()> {
     let target = SocketAddr::new(parse_ip(&opts.address)?, opts.port as u16);

@@ -226,9 +226,24 @@ impl NativeSocket {
     self.core.emitter.start(cb)
   }
 
-  /// Connects over TCP; emits `CONNECT` or `ERROR` (syscall `connect`/`bind`).
+  /// Connects over TCP, delivering events to `cb`; emits `CONNECT` or `ERROR` (syscall
+  /// `connect`/`bind`). Without a connect timeout the connect runs on Node's own loop (the
+  /// socket never touches tokio); otherwise, or when that is not possible, on tokio.
   #[napi(catch_unwind)]
-  pub fn connect_tcp(&self, opts: TcpConnectOptions) -> Result<()> {
+  pub fn connect_tcp(&self, env: &Env, opts: TcpConnectOptions, cb: EventCallback<'_>) -> Result<()> {
+    if opts.timeout_ms.unwrap_or(0) == 0 {
+      if let Some(stream) = crate::connect::start_connect_nonblocking(&opts) {
+        if let Some(old) = lock(&self.core.lp).take() {
+          old.io().close(); // an earlier attempt that failed (the next address is tried)
+        }
+        // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
+        if let Ok(io) = unsafe { LoopIo::attach(env.raw(), PlainStream::Tcp(stream), cb.raw(), false, None, true) } {
+          *lock(&self.core.lp) = Some(LoopPtr(io));
+          return Ok(());
+        }
+      }
+    }
+    self.core.emitter.start(cb)?;
     self.connect(opts, None)
   }
 
@@ -331,7 +346,7 @@ impl NativeSocket {
     let paused = self.core.emitter.is_paused();
     // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
     let is_tls = tls.is_some();
-    match unsafe { LoopIo::attach(env.raw(), stream, cb.raw(), !paused, tls) } {
+    match unsafe { LoopIo::attach(env.raw(), stream, cb.raw(), !paused, tls, false) } {
       Ok(io) => {
         *lock(&self.core.lp) = Some(LoopPtr(io));
         // The connect task has done its work: let its memory go now, not at close.

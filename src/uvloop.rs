@@ -106,6 +106,8 @@ pub struct LoopIo {
   tls: RefCell<Option<Box<LoopTls>>>,
   /// Records queued in `tls` wait for the socket to become writable.
   tls_pending: Cell<bool>,
+  /// A non-blocking connect is in progress: waiting for the socket to become writable.
+  connecting: Cell<bool>,
   /// Look at rustls's buffers on the next wake-up even without new bytes (set on attach: the
   /// handshake may have read application data already). Served by one writability poll.
   kick: Cell<bool>,
@@ -129,6 +131,7 @@ impl LoopIo {
     callback: sys::napi_value,
     reading: bool,
     tls: Option<LoopTls>,
+    connecting: bool,
   ) -> Result<*mut LoopIo, PlainStream> {
     let Some(uv) = uv() else { return Err(stream) };
     let mut lp: *mut sys::uv_loop_s = ptr::null_mut();
@@ -162,6 +165,7 @@ impl LoopIo {
       polling: Cell::new(0),
       closed: Cell::new(false),
       kick: Cell::new(tls.is_some()),
+      connecting: Cell::new(connecting),
       tls: RefCell::new(tls.map(Box::new)),
       tls_pending: Cell::new(false),
     }));
@@ -180,7 +184,7 @@ impl LoopIo {
     if self.reading.get() {
       want |= UV_READABLE;
     }
-    if self.pending.borrow().is_some() || self.tls_pending.get() || (self.kick.get() && self.reading.get()) {
+    if self.pending.borrow().is_some() || self.tls_pending.get() || self.connecting.get() || (self.kick.get() && self.reading.get()) {
       want |= UV_WRITABLE;
     }
     if want == self.polling.get() {
@@ -356,6 +360,38 @@ impl LoopIo {
     self.pending.borrow_mut().take();
   }
 
+  /// The connect started by `connect::start_connect_nonblocking` finished (the socket became
+  /// writable, or libuv reported an error): `CONNECT` with the endpoints, or `ERROR` (syscall
+  /// `connect`). A connected socket starts reading, as Node's does after connecting.
+  fn finish_connect(&self, status: c_int, out: &mut Out) {
+    self.connecting.set(false);
+    let outcome = self.with_stream(|s| match s {
+      PlainStream::Tcp(t) => t.take_error(),
+      PlainStream::Unix(u) => u.take_error(),
+    });
+    let err = match outcome {
+      Some(Ok(None)) if status >= 0 => None,
+      Some(Ok(Some(e))) | Some(Err(e)) => Some(e),
+      _ => Some(io::Error::from_raw_os_error(if status < 0 { -status } else { libc::EBADF })),
+    };
+    match err {
+      None => {
+        let addrs = self.with_stream(|s| s.addresses()).unwrap_or_default();
+        self.reading.set(true);
+        out.push_ev(Ev::Connect(addrs));
+      }
+      // Reset, not refused: the peer accepted and aborted before this callback ran, so the
+      // connection was made and the reset is a read error, as libuv reports it when the
+      // callbacks run in the other order.
+      Some(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+        let addrs = self.with_stream(|s| s.addresses()).unwrap_or_default();
+        out.push_ev(Ev::Connect(addrs));
+        out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
+      }
+      Some(e) => out.push_ev(Ev::Error(ErrInfo::io(&e, "connect"))),
+    }
+  }
+
   fn flush_pending(&self, out: &mut Out) {
     let stream = self.stream.borrow();
     let mut pending = self.pending.borrow_mut();
@@ -518,7 +554,12 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
     return;
   }
   let mut out = Out::new(io.env);
-  if status < 0 {
+  if io.connecting.get() {
+    if status < 0 {
+      io.polling.set(0);
+    }
+    io.finish_connect(status, &mut out);
+  } else if status < 0 {
     // libuv reports POLLERR (e.g. a reset) as UV_EBADF and stops the handle; the real error
     // is pending on the socket, and a read or write returns it.
     io.polling.set(0);
