@@ -1,11 +1,13 @@
-//! cio's native core: TCP/TLS sockets on tokio and rustls, exposed to the JavaScript layer
+//! cio's native core: TCP/TLS sockets on Node's loop, tokio and rustls, exposed to the JavaScript layer
 //! (`lib/net.js`, `lib/tls.js`) as `NativeSocket` and `NativeServer` handles.
 //!
 //! - `runtime`: the one tokio runtime and the phase-timeout helper.
 //! - `errors`: the single mapping from I/O errors to Node-style codes.
 //! - `events`: event delivery to JavaScript with bounded buffering.
 //! - `conn`: a shared TCP/Unix stream.
-//! - `socket`, `server`: the handles.
+//! - `socket`, `server`: the handles. `uvloop` drives established connections from Node's
+//!   own event loop (`plain` streams, `looptls` for rustls records), `loopaccept` accepts plain
+//!   TCP there; handshakes, Unix sockets and connect timeouts run on the runtime.
 //! - `tls`: certificate material, Node-compatible verification, configs, peer certificates,
 //!   allow/deny policy (pure; no sockets).
 //! - `ordering`: the pure listener-ordering function (`ordering_napi` exports it).
