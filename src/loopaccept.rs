@@ -20,7 +20,7 @@ use crate::errors::ErrInfo;
 use crate::events::{code, Ev};
 use crate::plain::PlainStream;
 use crate::socket::NativeSocket;
-use crate::uvloop::{uv, UV_POLL, UV_READABLE};
+use crate::uvloop::{uv, PollBase, UV_READABLE};
 
 /// Connections accepted per readiness callback before the loop gets a turn (libuv's own
 /// servers accept until the queue is empty; a bound keeps one busy server from starving
@@ -28,11 +28,7 @@ use crate::uvloop::{uv, UV_POLL, UV_READABLE};
 const ACCEPTS_PER_WAKE: usize = 128;
 
 pub struct LoopListener {
-  env: sys::napi_env,
-  handle: *mut c_void,
-  handle_len: usize,
-  callback: sys::napi_ref,
-  async_ctx: sys::napi_async_context,
+  base: PollBase,
   /// The listening socket (closed by `close`).
   listener: Cell<Option<std::net::TcpListener>>,
 }
@@ -46,42 +42,17 @@ impl LoopListener {
   pub unsafe fn start(env: sys::napi_env, listener: std::net::TcpListener, callback: sys::napi_value) -> Result<*mut LoopListener, std::net::TcpListener> {
     use std::os::fd::AsRawFd;
     let Some(uv) = uv() else { return Err(listener) };
-    let mut lp: *mut sys::uv_loop_s = ptr::null_mut();
-    if sys::napi_get_uv_event_loop(env, &mut lp) != sys::Status::napi_ok || lp.is_null() {
-      return Err(listener);
-    }
-    let handle_len = (uv.handle_size)(UV_POLL).max(std::mem::size_of::<*mut c_void>());
-    let handle = Box::into_raw(vec![0u8; handle_len].into_boxed_slice()).cast::<c_void>();
-    if (uv.poll_init)(lp.cast(), handle, listener.as_raw_fd()) != 0 {
-      drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(handle.cast::<u8>(), handle_len)));
-      return Err(listener);
-    }
-    let mut callback_ref = ptr::null_mut();
-    sys::napi_create_reference(env, callback, 1, &mut callback_ref);
-    let mut name = ptr::null_mut();
-    let label = "cio.server";
-    sys::napi_create_string_utf8(env, label.as_ptr().cast(), label.len() as isize, &mut name);
-    let mut resource = ptr::null_mut();
-    sys::napi_create_object(env, &mut resource);
-    let mut async_ctx = ptr::null_mut();
-    sys::napi_async_init(env, resource, name, &mut async_ctx);
-    let me = Box::into_raw(Box::new(LoopListener {
-      env,
-      handle,
-      handle_len,
-      callback: callback_ref,
-      async_ctx,
-      listener: Cell::new(Some(listener)),
-    }));
-    *handle.cast::<*mut LoopListener>() = me;
-    (uv.poll_start)(handle, UV_READABLE, on_readable);
+    let Some(base) = PollBase::new(env, listener.as_raw_fd(), callback, "cio.server") else { return Err(listener) };
+    let me = Box::into_raw(Box::new(LoopListener { base, listener: Cell::new(Some(listener)) }));
+    (*me).base.set_owner(me);
+    (uv.poll_start)((*me).base.handle, UV_READABLE, on_readable);
     Ok(me)
   }
 
   pub fn set_ref(&self, on: bool) {
     if let Some(uv) = uv() {
       // SAFETY: open poll handle (`close` drops the pointer to this listener).
-      unsafe { if on { (uv.ref_)(self.handle) } else { (uv.unref)(self.handle) } }
+      unsafe { if on { (uv.ref_)(self.base.handle) } else { (uv.unref)(self.base.handle) } }
     }
   }
 
@@ -91,7 +62,7 @@ impl LoopListener {
     let Some(listener) = self.listener.take() else { return };
     if let Some(uv) = uv() {
       // SAFETY: open poll handle; uv_close stops watching before the descriptor closes below.
-      unsafe { (uv.close)(self.handle, Some(on_close)) };
+      unsafe { (uv.close)(self.base.handle, Some(on_close)) };
     }
     drop(listener);
   }
@@ -128,13 +99,13 @@ impl LoopListener {
   }
 
   unsafe fn push(&self, out: &mut Vec<(u32, sys::napi_value)>, ev: Ev) {
-    if let (c, Ok(v)) = ev.into_js(self.env) {
+    if let (c, Ok(v)) = ev.into_js(self.base.env) {
       out.push((c, v));
     }
   }
 
   unsafe fn deliver(&self, out: &[(u32, sys::napi_value)]) {
-    let env = self.env;
+    let env = self.base.env;
     let mut arr = ptr::null_mut();
     if sys::napi_create_array_with_length(env, out.len() * 2, &mut arr) != sys::Status::napi_ok {
       return;
@@ -145,14 +116,7 @@ impl LoopListener {
         sys::napi_set_element(env, arr, (2 * i + 1) as u32, *v);
       }
     }
-    let (mut func, mut recv, mut result) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
-    sys::napi_get_reference_value(env, self.callback, &mut func);
-    sys::napi_get_global(env, &mut recv);
-    if sys::napi_make_callback(env, self.async_ctx, recv, func, 1, &arr, &mut result) == sys::Status::napi_pending_exception {
-      let mut exc = ptr::null_mut();
-      sys::napi_get_and_clear_last_exception(env, &mut exc);
-      sys::napi_fatal_exception(env, exc);
-    }
+    self.base.call(&[arr]);
   }
 }
 
@@ -191,7 +155,7 @@ pub fn reserve_spare() {
 unsafe extern "C" fn on_readable(handle: *mut c_void, status: c_int, _events: c_int) {
   let me = &**handle.cast::<*mut LoopListener>();
   let mut scope = ptr::null_mut();
-  if sys::napi_open_handle_scope(me.env, &mut scope) != sys::Status::napi_ok {
+  if sys::napi_open_handle_scope(me.base.env, &mut scope) != sys::Status::napi_ok {
     return;
   }
   let mut out = Vec::new();
@@ -203,21 +167,19 @@ unsafe extern "C" fn on_readable(handle: *mut c_void, status: c_int, _events: c_
   if !out.is_empty() {
     me.deliver(&out);
   }
-  sys::napi_close_handle_scope(me.env, scope);
+  sys::napi_close_handle_scope(me.base.env, scope);
 }
 
 unsafe extern "C" fn on_close(handle: *mut c_void) {
   let me = Box::from_raw(*handle.cast::<*mut LoopListener>());
   let mut scope = ptr::null_mut();
-  if sys::napi_open_handle_scope(me.env, &mut scope) == sys::Status::napi_ok {
+  if sys::napi_open_handle_scope(me.base.env, &mut scope) == sys::Status::napi_ok {
     let mut out = Vec::new();
-    if let Ok(v) = napi::bindgen_prelude::Null::to_napi_value(me.env, napi::bindgen_prelude::Null) {
+    if let Ok(v) = napi::bindgen_prelude::Null::to_napi_value(me.base.env, napi::bindgen_prelude::Null) {
       out.push((code::CLOSED, v));
     }
     me.deliver(&out);
-    sys::napi_close_handle_scope(me.env, scope);
+    sys::napi_close_handle_scope(me.base.env, scope);
   }
-  sys::napi_delete_reference(me.env, me.callback);
-  sys::napi_async_destroy(me.env, me.async_ctx);
-  drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(me.handle.cast::<u8>(), me.handle_len)));
+  me.base.free();
 }

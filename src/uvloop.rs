@@ -31,7 +31,7 @@ pub use crate::plain::PlainStream;
 
 pub(crate) const UV_READABLE: c_int = 1;
 const UV_WRITABLE: c_int = 2;
-pub(crate) const UV_POLL: c_int = 8;
+const UV_POLL: c_int = 8;
 /// Reads per readiness callback before yielding to the rest of the event loop (as libuv's own
 /// stream reading does).
 const READS_PER_WAKE: usize = 16;
@@ -88,13 +88,89 @@ pub enum WriteResult {
   Failed(ErrInfo),
 }
 
-pub struct LoopIo {
-  env: sys::napi_env,
-  /// The uv_poll_t (libuv-sized raw memory); its `data` field points back here.
-  handle: *mut c_void,
+/// A libuv poll handle on one descriptor and what calling back into JavaScript needs: the
+/// callback (referenced) and an async context, so callbacks run as Node's own I/O callbacks
+/// do (`napi_make_callback`: next-tick and promise jobs after each). Shared by sockets
+/// (`LoopIo`) and servers (`loopaccept`).
+pub(crate) struct PollBase {
+  pub env: sys::napi_env,
+  /// The uv_poll_t (libuv-sized raw memory); its `data` field points at the owner.
+  pub handle: *mut c_void,
   handle_len: usize,
   callback: sys::napi_ref,
   async_ctx: sys::napi_async_context,
+}
+
+impl PollBase {
+  /// A poll handle for `fd` on the loop of `env`, calling `callback` (label: the async
+  /// resource's name). `None` when libuv is not at hand or the handle cannot be made.
+  ///
+  /// # Safety
+  /// JavaScript thread of `env`; `callback` is a function value of `env`. The caller sets
+  /// the handle's `data` (`set_owner`) before the loop can run a callback for it.
+  pub unsafe fn new(env: sys::napi_env, fd: c_int, callback: sys::napi_value, label: &str) -> Option<PollBase> {
+    let uv = uv()?;
+    let mut lp: *mut sys::uv_loop_s = ptr::null_mut();
+    if sys::napi_get_uv_event_loop(env, &mut lp) != sys::Status::napi_ok || lp.is_null() {
+      return None;
+    }
+    let handle_len = (uv.handle_size)(UV_POLL).max(std::mem::size_of::<*mut c_void>());
+    let handle = Box::into_raw(vec![0u8; handle_len].into_boxed_slice()).cast::<c_void>();
+    if (uv.poll_init)(lp.cast(), handle, fd) != 0 {
+      drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(handle.cast::<u8>(), handle_len)));
+      return None;
+    }
+    let mut callback_ref = ptr::null_mut();
+    sys::napi_create_reference(env, callback, 1, &mut callback_ref);
+    let mut name = ptr::null_mut();
+    sys::napi_create_string_utf8(env, label.as_ptr().cast(), label.len() as isize, &mut name);
+    let mut resource = ptr::null_mut();
+    sys::napi_create_object(env, &mut resource);
+    let mut async_ctx = ptr::null_mut();
+    sys::napi_async_init(env, resource, name, &mut async_ctx);
+    Some(PollBase { env, handle, handle_len, callback: callback_ref, async_ctx })
+  }
+
+  /// Points the handle's `data` (libuv's first field) at its owner.
+  ///
+  /// # Safety
+  /// `owner` outlives the handle (freed only from the close callback).
+  pub unsafe fn set_owner<T>(&self, owner: *mut T) {
+    *self.handle.cast::<*mut T>() = owner;
+  }
+
+  /// Calls the callback with `args`; an exception it throws is uncaught, as from any Node
+  /// I/O callback.
+  ///
+  /// # Safety
+  /// JavaScript thread, inside an open handle scope.
+  pub unsafe fn call(&self, args: &[sys::napi_value]) {
+    let env = self.env;
+    let (mut func, mut recv, mut result) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    sys::napi_get_reference_value(env, self.callback, &mut func);
+    // napi_make_callback needs an object receiver; the callback ignores `this`.
+    sys::napi_get_global(env, &mut recv);
+    let status = sys::napi_make_callback(env, self.async_ctx, recv, func, args.len(), args.as_ptr(), &mut result);
+    if status == sys::Status::napi_pending_exception {
+      let mut exc = ptr::null_mut();
+      sys::napi_get_and_clear_last_exception(env, &mut exc);
+      sys::napi_fatal_exception(env, exc);
+    }
+  }
+
+  /// Frees everything; from the handle's close callback only.
+  ///
+  /// # Safety
+  /// JavaScript thread; libuv is done with the handle.
+  pub unsafe fn free(&self) {
+    sys::napi_delete_reference(self.env, self.callback);
+    sys::napi_async_destroy(self.env, self.async_ctx);
+    drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.handle.cast::<u8>(), self.handle_len)));
+  }
+}
+
+pub struct LoopIo {
+  base: PollBase,
   /// `None` once closed (the descriptor closes with it).
   stream: RefCell<Option<PlainStream>>,
   reading: Cell<bool>,
@@ -133,32 +209,9 @@ impl LoopIo {
     tls: Option<LoopTls>,
     connecting: bool,
   ) -> Result<*mut LoopIo, PlainStream> {
-    let Some(uv) = uv() else { return Err(stream) };
-    let mut lp: *mut sys::uv_loop_s = ptr::null_mut();
-    if sys::napi_get_uv_event_loop(env, &mut lp) != sys::Status::napi_ok || lp.is_null() {
-      return Err(stream);
-    }
-    let handle_len = (uv.handle_size)(UV_POLL).max(std::mem::size_of::<*mut c_void>());
-    let handle = Box::into_raw(vec![0u8; handle_len].into_boxed_slice()).cast::<c_void>();
-    if (uv.poll_init)(lp.cast(), handle, stream.fd()) != 0 {
-      drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(handle.cast::<u8>(), handle_len)));
-      return Err(stream);
-    }
-    let mut callback_ref = ptr::null_mut();
-    sys::napi_create_reference(env, callback, 1, &mut callback_ref);
-    let mut name = ptr::null_mut();
-    let label = "cio.socket";
-    sys::napi_create_string_utf8(env, label.as_ptr().cast(), label.len() as isize, &mut name);
-    let mut resource = ptr::null_mut();
-    sys::napi_create_object(env, &mut resource);
-    let mut async_ctx = ptr::null_mut();
-    sys::napi_async_init(env, resource, name, &mut async_ctx);
+    let Some(base) = PollBase::new(env, stream.fd(), callback, "cio.socket") else { return Err(stream) };
     let io = Box::into_raw(Box::new(LoopIo {
-      env,
-      handle,
-      handle_len,
-      callback: callback_ref,
-      async_ctx,
+      base,
       stream: RefCell::new(Some(stream)),
       reading: Cell::new(reading),
       pending: RefCell::new(None),
@@ -169,8 +222,7 @@ impl LoopIo {
       tls: RefCell::new(tls.map(Box::new)),
       tls_pending: Cell::new(false),
     }));
-    // uv_handle_t starts with `void* data`.
-    *handle.cast::<*mut LoopIo>() = io;
+    (*io).base.set_owner(io);
     (*io).update_poll();
     Ok(io)
   }
@@ -193,9 +245,9 @@ impl LoopIo {
     // SAFETY: `handle` is an initialised, open poll handle (not closed: checked above).
     unsafe {
       if want == 0 {
-        (uv.poll_stop)(self.handle);
+        (uv.poll_stop)(self.base.handle);
       } else {
-        (uv.poll_start)(self.handle, want, on_poll);
+        (uv.poll_start)(self.base.handle, want, on_poll);
       }
     }
     self.polling.set(want);
@@ -342,7 +394,7 @@ impl LoopIo {
   pub fn set_ref(&self, on: bool) {
     if let (Some(uv), false) = (uv(), self.closed.get()) {
       // SAFETY: open poll handle.
-      unsafe { if on { (uv.ref_)(self.handle) } else { (uv.unref)(self.handle) } }
+      unsafe { if on { (uv.ref_)(self.base.handle) } else { (uv.unref)(self.base.handle) } }
     }
   }
 
@@ -354,7 +406,7 @@ impl LoopIo {
     if let Some(uv) = uv() {
       // SAFETY: open poll handle; uv_close removes the descriptor from the loop's watch list
       // before we close it below.
-      unsafe { (uv.close)(self.handle, Some(on_close)) };
+      unsafe { (uv.close)(self.base.handle, Some(on_close)) };
     }
     self.stream.borrow_mut().take();
     self.pending.borrow_mut().take();
@@ -451,34 +503,14 @@ impl LoopIo {
   /// Calls the JavaScript callback with what `out` collected, as Node calls back after I/O:
   /// `(code, payload)` for a single event, `([code, payload, ...])` for several.
   unsafe fn deliver(&self, out: &Out) {
-    let env = self.env;
-    let mut func = ptr::null_mut();
-    let mut recv = ptr::null_mut();
-    let mut result = ptr::null_mut();
-    let mut args = [ptr::null_mut(); 2];
-    let argc = if out.len == 1 {
+    let env = self.base.env;
+    if out.len == 1 {
       let (code, payload) = out.items[0];
-      if u32::to_napi_value(env, code).map(|c| args[0] = c).is_err() {
-        return;
+      if let Ok(c) = u32::to_napi_value(env, code) {
+        self.base.call(&[c, payload]);
       }
-      args[1] = payload;
-      2
-    } else {
-      match out.to_array(env) {
-        Ok(arr) => args[0] = arr,
-        Err(_) => return,
-      }
-      1
-    };
-    sys::napi_get_reference_value(env, self.callback, &mut func);
-    // napi_make_callback needs an object receiver; the callback ignores `this`.
-    sys::napi_get_global(env, &mut recv);
-    let status = sys::napi_make_callback(env, self.async_ctx, recv, func, argc, args.as_ptr(), &mut result);
-    if status == sys::Status::napi_pending_exception {
-      // An exception thrown by a 'data' handler is an uncaught exception, as in Node.
-      let mut exc = ptr::null_mut();
-      sys::napi_get_and_clear_last_exception(env, &mut exc);
-      sys::napi_fatal_exception(env, exc);
+    } else if let Ok(arr) = out.to_array(env) {
+      self.base.call(&[arr]);
     }
   }
 }
@@ -550,10 +582,10 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
     return;
   }
   let mut scope = ptr::null_mut();
-  if sys::napi_open_handle_scope(io.env, &mut scope) != sys::Status::napi_ok {
+  if sys::napi_open_handle_scope(io.base.env, &mut scope) != sys::Status::napi_ok {
     return;
   }
-  let mut out = Out::new(io.env);
+  let mut out = Out::new(io.base.env);
   if io.connecting.get() {
     if status < 0 {
       io.polling.set(0);
@@ -604,12 +636,10 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
   if out.len > 0 && !out.failed {
     io.deliver(&out);
   }
-  sys::napi_close_handle_scope(io.env, scope);
+  sys::napi_close_handle_scope(io.base.env, scope);
 }
 
 unsafe extern "C" fn on_close(handle: *mut c_void) {
   let io = Box::from_raw(*handle.cast::<*mut LoopIo>());
-  sys::napi_delete_reference(io.env, io.callback);
-  sys::napi_async_destroy(io.env, io.async_ctx);
-  drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(io.handle.cast::<u8>(), io.handle_len)));
+  io.base.free();
 }
