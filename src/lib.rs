@@ -5,9 +5,11 @@
 //! - `errors`: the single mapping from I/O errors to Node-style codes.
 //! - `events`: event delivery to JavaScript with bounded buffering.
 //! - `conn`: a shared TCP/Unix stream.
-//! - `socket`, `server`: the handles. `uvloop` drives established connections from Node's
-//!   own event loop (`plain` streams, `looptls` for rustls records), `loopaccept` accepts plain
-//!   TCP there; handshakes, Unix sockets and connect timeouts run on the runtime.
+//! - `socket`, `server`: the handles.
+//! - `uvloop`: Node's own event loop from native code; `loopio` drives established
+//!   connections there (`plain` streams, `looptls` for rustls records, `loopout` for the
+//!   events of one wake-up), `loopaccept` accepts plain TCP there. Handshakes, Unix sockets
+//!   and connect timeouts run on the runtime.
 //! - `tls`: certificate material, Node-compatible verification, configs, peer certificates,
 //!   allow/deny policy (pure; no sockets).
 //! - `ordering`: the pure listener-ordering function (`ordering_napi` exports it).
@@ -24,6 +26,8 @@ pub mod events;
 pub mod guard;
 mod io_tasks;
 mod loopaccept;
+mod loopio;
+mod loopout;
 mod looptls;
 mod peer_js;
 pub mod plain;

@@ -1,0 +1,452 @@
+//! A socket on Node's loop (`LoopIo`): its descriptor watched by a libuv poll handle on the
+//! JavaScript thread, reads and writes made right there as non-blocking system calls, TLS
+//! records opened and sealed through `looptls`, and events delivered through
+//! `napi_make_callback` (so `process.nextTick` and promise jobs run after each delivery, as
+//! after any Node I/O callback). Plain sockets come here once connected or accepted, TLS ones
+//! once their handshake (on the runtime) is done.
+//!
+//! Everything here runs on the JavaScript thread. `LoopIo` lives in a `Box` whose pointer is
+//! the poll handle's `data`; it is freed in the handle's close callback, so a JavaScript call
+//! that closes the socket from inside a delivery never leaves the callback with a dangling
+//! pointer.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_int, c_void};
+use std::io;
+use std::ptr;
+
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
+
+use crate::errors::ErrInfo;
+use crate::events::Ev;
+use crate::loopout::{Out, OUT_CAP};
+use crate::looptls::{Got, LoopTls};
+use crate::plain::PlainStream;
+use crate::uvloop::{uv, PollBase, UV_READABLE, UV_WRITABLE};
+
+/// Reads per readiness callback before yielding to the rest of the event loop (as libuv's own
+/// stream reading does).
+pub(crate) const READS_PER_WAKE: usize = 16;
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Outcome of a write started on the JavaScript thread.
+pub enum WriteResult {
+  Done,
+  Pending,
+  Failed(ErrInfo),
+}
+
+pub struct LoopIo {
+  base: PollBase,
+  /// `None` once closed (the descriptor closes with it).
+  stream: RefCell<Option<PlainStream>>,
+  reading: Cell<bool>,
+  /// Bytes of the current write still to send, and how far we got.
+  pending: RefCell<Option<(Vec<u8>, usize)>>,
+  polling: Cell<c_int>,
+  closed: Cell<bool>,
+  /// An established TLS connection (records opened and sealed here), or `None` for plain.
+  tls: RefCell<Option<Box<LoopTls>>>,
+  /// Records queued in `tls` wait for the socket to become writable.
+  tls_pending: Cell<bool>,
+  /// A non-blocking connect is in progress: waiting for the socket to become writable.
+  connecting: Cell<bool>,
+  /// Look at rustls's buffers on the next wake-up even without new bytes (set on attach: the
+  /// handshake may have read application data already). Served by one writability poll.
+  kick: Cell<bool>,
+}
+
+thread_local! {
+  static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
+  /// Plaintext opened by rustls on its way into Buffers (TLS sockets).
+  static PLAIN: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
+}
+
+impl LoopIo {
+  /// Starts watching `stream` on the loop of `env`; `callback` receives event batches.
+  /// On failure the stream is handed back so the caller can run it on tokio instead.
+  ///
+  /// # Safety
+  /// JavaScript thread only; `callback` must be a function value of `env`.
+  pub unsafe fn attach(
+    env: sys::napi_env,
+    stream: PlainStream,
+    callback: sys::napi_value,
+    reading: bool,
+    tls: Option<LoopTls>,
+    connecting: bool,
+  ) -> Result<*mut LoopIo, PlainStream> {
+    let Some(base) = PollBase::new(env, stream.fd(), callback, "cio.socket") else { return Err(stream) };
+    let io = Box::into_raw(Box::new(LoopIo {
+      base,
+      stream: RefCell::new(Some(stream)),
+      reading: Cell::new(reading),
+      pending: RefCell::new(None),
+      polling: Cell::new(0),
+      closed: Cell::new(false),
+      kick: Cell::new(tls.is_some()),
+      connecting: Cell::new(connecting),
+      tls: RefCell::new(tls.map(Box::new)),
+      tls_pending: Cell::new(false),
+    }));
+    (*io).base.set_owner(io);
+    (*io).update_poll();
+    Ok(io)
+  }
+
+  fn update_poll(&self) {
+    let Some(uv) = uv() else { return };
+    if self.closed.get() {
+      return;
+    }
+    let mut want = 0;
+    if self.reading.get() {
+      want |= UV_READABLE;
+    }
+    if self.pending.borrow().is_some() || self.tls_pending.get() || self.connecting.get() || (self.kick.get() && self.reading.get()) {
+      want |= UV_WRITABLE;
+    }
+    if want == self.polling.get() {
+      return;
+    }
+    // SAFETY: `handle` is an initialised, open poll handle (not closed: checked above).
+    unsafe {
+      if want == 0 {
+        (uv.poll_stop)(self.base.handle);
+      } else {
+        (uv.poll_start)(self.base.handle, want, on_poll);
+      }
+    }
+    self.polling.set(want);
+  }
+
+  pub fn set_reading(&self, on: bool) {
+    self.reading.set(on);
+    self.update_poll();
+  }
+
+  pub fn with_stream<T>(&self, f: impl FnOnce(&PlainStream) -> T) -> Option<T> {
+    self.stream.borrow().as_ref().map(f)
+  }
+
+  /// Writes what the socket takes now; the rest is sent when it becomes writable, and then a
+  /// `WRITE_DONE` event follows.
+  pub fn write(&self, data: &[u8]) -> WriteResult {
+    if self.tls.borrow().is_some() {
+      return self.write_tls(data);
+    }
+    let stream = self.stream.borrow();
+    let Some(s) = stream.as_ref() else {
+      return WriteResult::Failed(ErrInfo::io(&io::Error::from_raw_os_error(libc::EPIPE), "write"));
+    };
+    let mut off = 0;
+    while off < data.len() {
+      match s.write(&data[off..]) {
+        Ok(n) => off += n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        Err(e) => return WriteResult::Failed(ErrInfo::io(&e, "write")),
+      }
+    }
+    drop(stream);
+    if off == data.len() {
+      return WriteResult::Done;
+    }
+    *self.pending.borrow_mut() = Some((data[off..].to_vec(), 0));
+    self.update_poll();
+    WriteResult::Pending
+  }
+
+  fn write_tls(&self, data: &[u8]) -> WriteResult {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else {
+      return WriteResult::Failed(ErrInfo::io(&io::Error::from_raw_os_error(libc::EPIPE), "write"));
+    };
+    if let Err(e) = t.write(data) {
+      return WriteResult::Failed(ErrInfo::io(&e, "write"));
+    }
+    match t.flush(s) {
+      Ok(true) => WriteResult::Done,
+      Ok(false) => {
+        drop((stream, tls));
+        self.tls_pending.set(true);
+        self.update_poll();
+        WriteResult::Pending
+      }
+      Err(e) => WriteResult::Failed(ErrInfo::io(&e, "write")),
+    }
+  }
+
+  /// Half-closes: for TLS, close_notify first. True when that completes later (a
+  /// `SHUTDOWN_DONE` event follows).
+  pub fn shutdown(&self) -> bool {
+    let stream = self.stream.borrow();
+    let Some(s) = stream.as_ref() else { return false };
+    let mut tls = self.tls.borrow_mut();
+    let Some(t) = tls.as_mut() else {
+      let _ = s.shutdown_write();
+      return false;
+    };
+    t.shutdown();
+    if self.tls_pending.get() {
+      return true; // the pending flush ends with the half-close
+    }
+    match t.flush(s) {
+      Ok(false) => {
+        drop((stream, tls));
+        self.tls_pending.set(true);
+        self.update_poll();
+        true
+      }
+      _ => false,
+    }
+  }
+
+  /// Sends queued TLS records once the socket takes them; `WRITE_DONE` when all went out.
+  fn flush_tls(&self, out: &mut Out) {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
+    let was_shutting = t.shutdown_after_flush;
+    match t.flush(s) {
+      Ok(false) => {}
+      Ok(true) => {
+        self.tls_pending.set(false);
+        out.push_ev(Ev::WriteDone(None));
+        if was_shutting {
+          out.push_ev(Ev::ShutdownDone(None));
+        }
+      }
+      Err(e) => {
+        self.tls_pending.set(false);
+        out.push_ev(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
+      }
+    }
+  }
+
+  fn read_tls(&self, out: &mut Out) {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
+    let mut ended = false;
+    // Stop early rather than overflow `out`; what is left waits in rustls or the kernel.
+    let reads = ((OUT_CAP - out.len).saturating_sub(3) / 5).max(1);
+    SCRATCH.with(|scratch| {
+      PLAIN.with(|plain| {
+        let (mut scratch, mut plain) = (scratch.borrow_mut(), plain.borrow_mut());
+        let mut sink = |got: Got<'_>| match got {
+          Got::Plain(bytes) => out.push_bytes(bytes),
+          Got::End => {
+            ended = true;
+            out.push_ev(Ev::End);
+          }
+          Got::Error(e) => {
+            ended = true;
+            out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
+          }
+        };
+        t.read_some(s, &mut scratch, &mut plain, reads, &mut sink);
+      })
+    });
+    if ended {
+      self.reading.set(false);
+    }
+    // An alert rustls queued (e.g. after a bad record) goes out if it can.
+    if t.conn.wants_write() && !self.tls_pending.get() {
+      let _ = t.flush(s);
+    }
+  }
+
+  pub fn set_ref(&self, on: bool) {
+    if let (Some(uv), false) = (uv(), self.closed.get()) {
+      // SAFETY: open poll handle.
+      unsafe { if on { (uv.ref_)(self.base.handle) } else { (uv.unref)(self.base.handle) } }
+    }
+  }
+
+  /// Stops watching and closes the descriptor now; the memory goes in the close callback.
+  pub fn close(&self) {
+    if self.closed.replace(true) {
+      return;
+    }
+    if let Some(uv) = uv() {
+      // SAFETY: open poll handle; uv_close removes the descriptor from the loop's watch list
+      // before we close it below.
+      unsafe { (uv.close)(self.base.handle, Some(on_close)) };
+    }
+    self.stream.borrow_mut().take();
+    self.pending.borrow_mut().take();
+  }
+
+  /// The connect started by `connect::start_connect_nonblocking` finished (the socket became
+  /// writable, or libuv reported an error): `CONNECT` with the endpoints, or `ERROR` (syscall
+  /// `connect`). A connected socket starts reading, as Node's does after connecting.
+  fn finish_connect(&self, status: c_int, out: &mut Out) {
+    self.connecting.set(false);
+    let outcome = self.with_stream(|s| match s {
+      PlainStream::Tcp(t) => t.take_error(),
+      PlainStream::Unix(u) => u.take_error(),
+    });
+    let err = match outcome {
+      Some(Ok(None)) if status >= 0 => None,
+      Some(Ok(Some(e))) | Some(Err(e)) => Some(e),
+      _ => Some(io::Error::from_raw_os_error(if status < 0 { -status } else { libc::EBADF })),
+    };
+    match err {
+      None => {
+        let addrs = self.with_stream(|s| s.addresses()).unwrap_or_default();
+        self.reading.set(true);
+        out.push_ev(Ev::Connect(addrs));
+      }
+      // Reset, not refused: the peer accepted and aborted before this callback ran, so the
+      // connection was made and the reset is a read error, as libuv reports it when the
+      // callbacks run in the other order.
+      Some(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+        let addrs = self.with_stream(|s| s.addresses()).unwrap_or_default();
+        out.push_ev(Ev::Connect(addrs));
+        out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
+      }
+      Some(e) => out.push_ev(Ev::Error(ErrInfo::io(&e, "connect"))),
+    }
+  }
+
+  fn flush_pending(&self, out: &mut Out) {
+    let stream = self.stream.borrow();
+    let mut pending = self.pending.borrow_mut();
+    let (Some(s), Some((buf, off))) = (stream.as_ref(), pending.as_mut()) else { return };
+    while *off < buf.len() {
+      match s.write(&buf[*off..]) {
+        Ok(n) => *off += n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        Err(e) => {
+          *pending = None;
+          out.push_ev(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
+          return;
+        }
+      }
+    }
+    *pending = None;
+    out.push_ev(Ev::WriteDone(None));
+  }
+
+  /// Reads what the socket has (up to `READS_PER_WAKE` chunks), each chunk becoming one
+  /// Buffer copied straight from the thread's scratch space: one allocation per read, of the
+  /// read's own size (small enough to come from the allocator's heap, never a fresh mapping).
+  fn read_some(&self, out: &mut Out) {
+    if self.tls.borrow().is_some() {
+      return self.read_tls(out);
+    }
+    let stream = self.stream.borrow();
+    let Some(s) = stream.as_ref() else { return };
+    SCRATCH.with(|scratch| {
+      let mut buf = scratch.borrow_mut();
+      for _ in 0..READS_PER_WAKE {
+        match s.read(&mut buf) {
+          Ok(0) => {
+            out.push_ev(Ev::End);
+            self.reading.set(false);
+            return;
+          }
+          Ok(n) => {
+            out.push_bytes(&buf[..n]);
+            if n < buf.len() {
+              return;
+            }
+          }
+          Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+          Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+          Err(e) => {
+            out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
+            self.reading.set(false);
+            return;
+          }
+        }
+      }
+    });
+  }
+
+  /// Calls the JavaScript callback with what `out` collected, as Node calls back after I/O:
+  /// `(code, payload)` for a single event, `([code, payload, ...])` for several.
+  unsafe fn deliver(&self, out: &Out) {
+    let env = self.base.env;
+    if out.len == 1 {
+      let (code, payload) = out.items[0];
+      if let Ok(c) = u32::to_napi_value(env, code) {
+        self.base.call(&[c, payload]);
+      }
+    } else if let Ok(arr) = out.to_array(env) {
+      self.base.call(&[arr]);
+    }
+  }
+}
+
+unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) {
+  let io = &**handle.cast::<*mut LoopIo>();
+  if io.closed.get() {
+    return;
+  }
+  let mut scope = ptr::null_mut();
+  if sys::napi_open_handle_scope(io.base.env, &mut scope) != sys::Status::napi_ok {
+    return;
+  }
+  let mut out = Out::new(io.base.env);
+  if io.connecting.get() {
+    if status < 0 {
+      io.polling.set(0);
+    }
+    io.finish_connect(status, &mut out);
+  } else if status < 0 {
+    // libuv reports POLLERR (e.g. a reset) as UV_EBADF and stops the handle; the real error
+    // is pending on the socket, and a read or write returns it.
+    io.polling.set(0);
+    if io.pending.borrow().is_some() {
+      io.flush_pending(&mut out);
+    }
+    if io.tls_pending.get() {
+      io.flush_tls(&mut out);
+    }
+    if io.reading.get() {
+      io.read_some(&mut out);
+    }
+    if out.len == 0 {
+      let pending = io.with_stream(|s| match s {
+        PlainStream::Tcp(t) => t.take_error(),
+        PlainStream::Unix(u) => u.take_error(),
+      });
+      let err = match pending {
+        Some(Ok(Some(e))) => e,
+        _ => io::Error::from_raw_os_error(-status),
+      };
+      out.push_ev(Ev::Error(ErrInfo::io(&err, "read")));
+      io.reading.set(false);
+      io.pending.borrow_mut().take();
+      io.tls_pending.set(false);
+    }
+  } else {
+    if events & UV_WRITABLE != 0 {
+      io.flush_pending(&mut out);
+      if io.tls_pending.get() {
+        io.flush_tls(&mut out);
+      }
+    }
+    let kicked = io.kick.replace(false);
+    if (events & UV_READABLE != 0 || kicked) && io.reading.get() {
+      io.read_some(&mut out);
+    } else if kicked {
+      io.kick.set(true); // not reading yet: look again once reading starts (update_poll)
+    }
+  }
+  io.update_poll();
+  if out.len > 0 && !out.failed {
+    io.deliver(&out);
+  }
+  sys::napi_close_handle_scope(io.base.env, scope);
+}
+
+unsafe extern "C" fn on_close(handle: *mut c_void) {
+  let io = Box::from_raw(*handle.cast::<*mut LoopIo>());
+  io.base.free();
+}
