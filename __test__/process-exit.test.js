@@ -109,6 +109,23 @@ describe('the process exits by itself', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  test("after socket.unref() on both ends of an idle mutual-TLS connection (server unref'd too)", async () => {
+    // Established TLS connections run on Node's loop too: unref must reach them there.
+    const r = await run(`
+      const F = (f) => require('path').join(${JSON.stringify(path.join(__dirname, 'fixtures'))}, f);
+      const s = cio.server({ key: F('server.key'), cert: F('server.crt'), ca: F('ca.crt'), requestCert: true });
+      s.on('secureConnection', (c) => { console.log('accepted'); c.unref(); c.write('hi'); });
+      s.listen(0, '127.0.0.1', () => {
+        s.unref();
+        const tlsCio = require(${JSON.stringify(PKG)})({ key: F('alice.key'), cert: F('alice.crt'), ca: F('ca.crt') });
+        const c = tlsCio.client({ port: s.address().port, host: '127.0.0.1', servername: 'localhost' });
+        c.once('data', () => { console.log('connected'); c.unref(); });
+      });
+    `);
+    expectClean(r);
+    expect(r.out.split('\n').sort().join(' ').trim()).toBe('accepted connected');
+  });
+
   test('after destroy()', async () => {
     const r = await run(`
       const s = cio.server({ onConnect: (c) => c.on('close', () => { console.log('peer closed'); s.close(); }) });
@@ -179,6 +196,30 @@ describe('the process stays alive', () => {
         c.on('connect', () => console.log('connected'));
       });
       // Signal handlers do not keep Node alive; answering one is a round trip to the child.
+      process.on('SIGUSR2', () => console.log('pong'));
+    `, 'connected');
+    try {
+      expect(await until(() => child.output().includes('accepted'), 5000)).toBe(true);
+      child.kill('SIGUSR2');
+      expect(await until(() => child.output().includes('pong'), 5000)).toBe(true);
+      expect(child.exitCode).toBe(null);
+    } finally {
+      child.kill();
+    }
+    expect((await child.exited).signal).toBe('SIGTERM');
+  });
+
+  test("while an idle TLS client socket is open (its server unref'd)", async () => {
+    const child = await start(`
+      const F = (f) => require('path').join(${JSON.stringify(path.join(__dirname, 'fixtures'))}, f);
+      const s = cio.server({ key: F('server.key'), cert: F('server.crt'), ca: F('ca.crt'), requestCert: true });
+      s.on('secureConnection', () => console.log('accepted'));
+      s.listen(0, '127.0.0.1', () => {
+        s.unref();
+        const tlsCio = require(${JSON.stringify(PKG)})({ key: F('alice.key'), cert: F('alice.crt'), ca: F('ca.crt') });
+        const c = tlsCio.client({ port: s.address().port, host: '127.0.0.1', servername: 'localhost' });
+        c.on('secureConnect', () => console.log('connected'));
+      });
       process.on('SIGUSR2', () => console.log('pong'));
     `, 'connected');
     try {
