@@ -28,6 +28,28 @@ export declare class NativeServer {
 }
 
 export declare class NativeSocket {
+  readStart(): void
+  readStop(): void
+  /**
+   * Writes `data`. Returns 0 when it was written at once (the caller completes the write
+   * now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error when
+   * the direct write failed: like libuv's synchronous write errors, JavaScript destroys the
+   * socket inside `write()` (so `write()` returns false, as Node's does after EPIPE).
+   */
+  write(data: Uint8Array): number | ErrInfo
+  /**
+   * Half-closes after queued writes. Returns 0 when done at once, 1 when a `SHUTDOWN_DONE`
+   * event follows.
+   */
+  shutdown(): number
+  /** Destroys the socket: no more events, every task aborted, the descriptor released. */
+  close(): void
+  ref(): void
+  unref(): void
+  setNoDelay(on: boolean): void
+  setKeepAlive(on: boolean, delaySecs: number): void
+  /** Endpoints of an open socket (empty when closed or connecting). */
+  addresses(): AddrPair
   constructor()
   /** Attaches the event callback `(batch) => void`; queued events flow from now on. */
   start(cb: EventCallback): void
@@ -48,33 +70,11 @@ export declare class NativeSocket {
   peerCertificates(): Array<object>
   /** Connects to a Unix domain socket at `path`. */
   connectUnix(path: string): void
-  readStart(): void
-  readStop(): void
-  /**
-   * Writes `data`. Returns 0 when it was written at once (the caller completes the write
-   * now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error when
-   * the direct write failed: like libuv's synchronous write errors, JavaScript destroys the
-   * socket inside `write()` (so `write()` returns false, as Node's does after EPIPE).
-   */
-  write(data: Uint8Array): number | ErrInfo
   /**
    * Attaches a plain connection to Node's event loop (see `uvloop`), delivering its events
    * to `cb` directly. False when the socket stays on tokio (TLS, or no libuv symbols).
    */
   attach(cb: EventCallback): boolean
-  /**
-   * Half-closes after queued writes. Returns 0 when done at once, 1 when a `SHUTDOWN_DONE`
-   * event follows.
-   */
-  shutdown(): number
-  /** Destroys the socket: no more events, every task aborted, the descriptor released. */
-  close(): void
-  ref(): void
-  unref(): void
-  setNoDelay(on: boolean): void
-  setKeepAlive(on: boolean, delaySecs: number): void
-  /** Endpoints of an open socket (empty when closed or connecting). */
-  addresses(): AddrPair
 }
 
 /** A built TLS configuration, shared by every connection of a server or client. */

@@ -40,6 +40,20 @@ async function start(body, marker) {
   return child;
 }
 
+// A child that printed 'connected' and 'accepted' still runs: it answers SIGUSR2 (a signal
+// handler alone does not keep Node alive) and stays up until killed.
+async function expectStillServing(child) {
+  try {
+    expect(await until(() => child.output().includes('accepted'), 5000)).toBe(true);
+    child.kill('SIGUSR2');
+    expect(await until(() => child.output().includes('pong'), 5000)).toBe(true);
+    expect(child.exitCode).toBe(null);
+  } finally {
+    child.kill();
+  }
+  expect((await child.exited).signal).toBe('SIGTERM');
+}
+
 function expectClean(r) {
   expect(r.err).toBe('');
   expect(r.timedOut).toBe(false);
@@ -198,15 +212,7 @@ describe('the process stays alive', () => {
       // Signal handlers do not keep Node alive; answering one is a round trip to the child.
       process.on('SIGUSR2', () => console.log('pong'));
     `, 'connected');
-    try {
-      expect(await until(() => child.output().includes('accepted'), 5000)).toBe(true);
-      child.kill('SIGUSR2');
-      expect(await until(() => child.output().includes('pong'), 5000)).toBe(true);
-      expect(child.exitCode).toBe(null);
-    } finally {
-      child.kill();
-    }
-    expect((await child.exited).signal).toBe('SIGTERM');
+    await expectStillServing(child);
   });
 
   test("while an idle TLS client socket is open (its server unref'd)", async () => {
@@ -222,15 +228,7 @@ describe('the process stays alive', () => {
       });
       process.on('SIGUSR2', () => console.log('pong'));
     `, 'connected');
-    try {
-      expect(await until(() => child.output().includes('accepted'), 5000)).toBe(true);
-      child.kill('SIGUSR2');
-      expect(await until(() => child.output().includes('pong'), 5000)).toBe(true);
-      expect(child.exitCode).toBe(null);
-    } finally {
-      child.kill();
-    }
-    expect((await child.exited).signal).toBe('SIGTERM');
+    await expectStillServing(child);
   });
 
   test('while an idle client socket is open to a Node server in another process', async () => {

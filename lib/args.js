@@ -1,7 +1,9 @@
 'use strict';
 // Node's call forms for connect() and listen(), collapsed into one options object each (as
-// Node's normalizeConnectArgs does), so the socket and server code see a single shape.
+// Node's normalizeConnectArgs does), so the socket and server code see a single shape; the
+// synchronous checks of connect options, and the host lookup a connect starts with.
 
+const dns = require('dns');
 const errors = require('./errors');
 
 // Node's call forms: (options[, cb]), (port[, host][, cb]), (path[, cb]).
@@ -18,6 +20,31 @@ function normalizeConnectArgs(args) {
     if (typeof args[1] === 'string') options.host = args[1];
   }
   return [options, cb];
+}
+
+// Node's synchronous argument checks on a normalised connect options object.
+function validateConnectOptions(options) {
+  if (options.path !== undefined && options.path !== null && options.path !== '') {
+    if (typeof options.path !== 'string') throw errors.invalidArgType('options.path', 'of type string', options.path);
+  } else if (options.port !== undefined) {
+    if (typeof options.port !== 'number' && typeof options.port !== 'string') {
+      throw errors.invalidArgType('options.port', 'one of type number or string', options.port);
+    }
+    errors.validatePort(options.port);
+  }
+}
+
+// Resolves `host` to every address (options.lookup, family and hints as Node's connect
+// takes them); cb(err, [{ address, family }, ...]) with at least one address on success.
+function lookupAll(host, options, cb) {
+  const lookup = typeof options.lookup === 'function' ? options.lookup : dns.lookup;
+  const family = options.family === undefined ? 0 : options.family;
+  lookup(host, { all: true, family, hints: options.hints || 0 }, (err, addresses, fam) => {
+    let list = addresses;
+    if (!err && !Array.isArray(list)) list = [{ address: addresses, family: fam }];
+    if (!err && list.length === 0) err = errors.codedError('ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`);
+    cb(err, err ? undefined : list);
+  });
 }
 
 // Node's listen call forms: (port[, host][, backlog]), (path[, backlog]), (options).
@@ -38,4 +65,4 @@ function normalizeListenArgs(args) {
   return out;
 }
 
-module.exports = { normalizeConnectArgs, normalizeListenArgs };
+module.exports = { normalizeConnectArgs, normalizeListenArgs, validateConnectOptions, lookupAll };

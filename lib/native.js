@@ -43,4 +43,15 @@ const EV = Object.freeze({
   CLOSED: 12,
 });
 
-module.exports = { binding, EV };
+// ref()/unref() of a Socket or Server: remembered for handles made later, applied to the
+// current one (whether it keeps Node's event loop alive).
+function setRef(target, on) {
+  target._refed = on;
+  if (target._handle) {
+    if (on) target._handle.ref();
+    else target._handle.unref();
+  }
+  return target;
+}
+
+module.exports = { binding, EV, setRef };

@@ -8,7 +8,7 @@
 const EventEmitter = require('events');
 const dns = require('dns');
 const net = require('net');
-const { binding, EV } = require('./native');
+const { binding, EV, setRef } = require('./native');
 const errors = require('./errors');
 const { normalizeListenArgs } = require('./args');
 const { Socket } = require('./socket');
@@ -197,15 +197,11 @@ class Server extends EventEmitter {
   }
 
   ref() {
-    this._refed = true;
-    if (this._handle) this._handle.ref();
-    return this;
+    return setRef(this, true);
   }
 
   unref() {
-    this._refed = false;
-    if (this._handle) this._handle.unref();
-    return this;
+    return setRef(this, false);
   }
 }
 

@@ -6,11 +6,11 @@
 // when the native write completed, so 'drain' and write()'s return value are Node's own.
 
 const { Duplex } = require('stream');
-const dns = require('dns');
 const net = require('net');
-const { binding, EV } = require('./native');
+const { binding, EV, setRef } = require('./native');
+const { installSurface } = require('./socket-surface');
 const errors = require('./errors');
-const { normalizeConnectArgs } = require('./args');
+const { normalizeConnectArgs, validateConnectOptions, lookupAll } = require('./args');
 
 const kEvents = Symbol('cio.events');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
@@ -54,14 +54,7 @@ class Socket extends Duplex {
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
     if (this.destroyed) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
-    if (options.path !== undefined && options.path !== null && options.path !== '') {
-      if (typeof options.path !== 'string') throw errors.invalidArgType('options.path', 'of type string', options.path);
-    } else if (options.port !== undefined) {
-      if (typeof options.port !== 'number' && typeof options.port !== 'string') {
-        throw errors.invalidArgType('options.port', 'one of type number or string', options.port);
-      }
-      errors.validatePort(options.port);
-    }
+    validateConnectOptions(options);
     if (typeof cb === 'function') this.once('connect', cb);
     if (options.timeout) this.setTimeout(options.timeout);
     this._newHandle();
@@ -85,13 +78,8 @@ class Socket extends Duplex {
       process.nextTick(() => this._connectTo([{ address: host }], port, options));
       return this;
     }
-    const lookup = typeof options.lookup === 'function' ? options.lookup : dns.lookup;
-    const family = options.family === undefined ? 0 : options.family;
-    lookup(host, { all: true, family, hints: options.hints || 0 }, (err, addresses, fam) => {
+    lookupAll(host, options, (err, list) => {
       if (!this.connecting) return;
-      let list = addresses;
-      if (!err && !Array.isArray(list)) list = [{ address: addresses, family: fam }];
-      if (!err && list.length === 0) err = errors.codedError('ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`);
       this.emit('lookup', err, err ? undefined : list[0].address, err ? undefined : list[0].family, host);
       if (err) {
         this.destroy(err);
@@ -388,54 +376,14 @@ class Socket extends Duplex {
   }
 
   ref() {
-    this._refed = true;
-    if (this._handle) this._handle.ref();
-    return this;
+    return setRef(this, true);
   }
 
   unref() {
-    this._refed = false;
-    if (this._handle) this._handle.unref();
-    return this;
-  }
-
-  address() {
-    const a = this._addrs;
-    if (!a.localAddress && !a.localPort) return {};
-    return { address: a.localAddress, family: a.localFamily, port: a.localPort };
-  }
-
-  get remoteAddress() { return this._addrs.remoteAddress; }
-  get remotePort() { return this._addrs.remotePort; }
-  get remoteFamily() { return this._addrs.remoteFamily; }
-  get localAddress() { return this._addrs.localAddress; }
-  get localPort() { return this._addrs.localPort; }
-  get localFamily() { return this._addrs.localFamily; }
-  get bytesRead() { return this._bytesRead; }
-  get pending() { return !this._handle || this.connecting; }
-
-  get bytesWritten() {
-    let bytes = this._bytesDispatched;
-    const buffered = this.writableBuffer;
-    if (!buffered) return undefined;
-    for (const el of buffered) {
-      bytes += Buffer.isBuffer(el.chunk) ? el.chunk.length : Buffer.byteLength(el.chunk, el.encoding);
-    }
-    if (this._pendingWrite) bytes += this._pendingWrite[0].length;
-    return bytes;
-  }
-
-  get readyState() {
-    if (this.connecting) return 'opening';
-    if (this.readable && this.writable) return 'open';
-    if (this.readable && !this.writable) return 'readOnly';
-    if (!this.readable && this.writable) return 'writeOnly';
-    return 'closed';
-  }
-
-  get bufferSize() {
-    return this.writableLength;
+    return setRef(this, false);
   }
 }
+
+installSurface(Socket.prototype);
 
 module.exports = { Socket, normalizeConnectArgs };

@@ -46,6 +46,14 @@ async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::resul
   sock.connect(target).await.map_err(|e| io(e, "connect"))
 }
 
+/// A connect whose completion was seen only after the peer's reset (reset, not refused: the
+/// peer accepted, then aborted). The connection was made, so it is reported, and the reset as
+/// a read error: what libuv reports when the completion is seen first.
+pub fn reset_after_connect(addrs: crate::events::AddrPair) -> [Ev; 2] {
+  let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
+  [Ev::Connect(addrs), Ev::Error(ErrInfo::io(&reset, "read"))]
+}
+
 /// Starts a non-blocking TCP connect on the calling thread, for a socket that will run on
 /// Node's loop (`uvloop`). `None` when that is not possible or anything fails at once (a bad
 /// local address, a failed bind, an unreachable network): the caller then connects on tokio,
@@ -102,12 +110,10 @@ impl NativeSocket {
             }
           }
         }
-        // Reset, not refused: the peer accepted and aborted before the connect's completion
-        // was seen. The connection was made; the reset is a read error, as libuv reports it
-        // when the completion comes first.
         Err(e) if e.code == "ECONNRESET" && e.syscall == "connect" && tls.is_none() => {
-          core.emitter.emit(Ev::Connect(Default::default()));
-          core.emitter.emit(Ev::Error(ErrInfo::io(&std::io::Error::from_raw_os_error(libc::ECONNRESET), "read")));
+          for ev in reset_after_connect(Default::default()) {
+            core.emitter.emit(ev);
+          }
         }
         Err(e) => core.emitter.emit(Ev::Error(e)),
       }

@@ -3,7 +3,8 @@
 //!
 //! - `runtime`: the one tokio runtime and the phase-timeout helper.
 //! - `errors`: the single mapping from I/O errors to Node-style codes.
-//! - `events`: event delivery to JavaScript with bounded buffering.
+//! - `events`: event delivery to JavaScript with bounded buffering (through one `hub` per
+//!   JavaScript environment).
 //! - `conn`: a shared TCP/Unix stream.
 //! - `socket`, `server`: the handles.
 //! - `uvloop`: Node's own event loop from native code; `loopio` drives established
@@ -24,6 +25,7 @@ mod ordering_napi;
 pub mod errors;
 pub mod events;
 pub mod guard;
+mod hub;
 mod io_tasks;
 mod loopaccept;
 mod loopio;

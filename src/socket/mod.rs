@@ -25,9 +25,12 @@ use crate::connect::TcpConnectOptions;
 use crate::secure::TlsContext;
 use crate::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
 use crate::looptls::LoopTls;
-use crate::uvloop::{LoopIo, PlainStream, WriteResult};
+use crate::uvloop::{LoopIo, PlainStream};
 use rustls::pki_types::CertificateDer;
 use crate::runtime::handle;
+
+mod io;
+mod options;
 
 
 /// Shared between the JavaScript handle and its tasks.
@@ -286,38 +289,6 @@ impl NativeSocket {
     Ok(())
   }
 
-  #[napi(catch_unwind)]
-  pub fn read_start(&self) {
-    if self.core.with_loop(|io| io.set_reading(true)).is_some() {
-      return;
-    }
-    self.core.emitter.set_paused(false);
-  }
-
-  #[napi(catch_unwind)]
-  pub fn read_stop(&self) {
-    if self.core.with_loop(|io| io.set_reading(false)).is_some() {
-      return;
-    }
-    self.core.emitter.set_paused(true);
-  }
-
-  /// Writes `data`. Returns 0 when it was written at once (the caller completes the write
-  /// now), 1 when the rest goes out later (a `WRITE_DONE` event follows), or the error when
-  /// the direct write failed: like libuv's synchronous write errors, JavaScript destroys the
-  /// socket inside `write()` (so `write()` returns false, as Node's does after EPIPE).
-  #[napi(catch_unwind)]
-  pub fn write(&self, data: &[u8]) -> Result<Either<u32, ErrInfo>> {
-    if let Some(r) = self.core.with_loop(|io| io.write(data)) {
-      return Ok(match r {
-        WriteResult::Done => Either::A(0),
-        WriteResult::Pending => Either::A(1),
-        WriteResult::Failed(e) => Either::B(e),
-      });
-    }
-    self.write_via_runtime(data)
-  }
-
   /// Attaches a plain connection to Node's event loop (see `uvloop`), delivering its events
   /// to `cb` directly. False when the socket stays on tokio (TLS, or no libuv symbols).
   #[napi(catch_unwind)]
@@ -370,114 +341,7 @@ impl NativeSocket {
   }
 }
 
-impl NativeSocket {
-  fn write_via_runtime(&self, data: &[u8]) -> Result<Either<u32, ErrInfo>> {
-    let mut offset = 0;
-    if !*lock(&self.core.via_task) {
-      if let Some(conn) = self.core.conn() {
-        while offset < data.len() {
-          match conn.try_write(&data[offset..]) {
-            Ok(n) => offset += n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(e) => return Ok(Either::B(ErrInfo::io(&e, "write"))),
-          }
-        }
-        if offset == data.len() {
-          return Ok(Either::A(0));
-        }
-      }
-    }
-    let rest = &data[offset..];
-    // Count the bytes before the writer can see (and release) them.
-    let done_now = self.core.gate.admit(rest.len());
-    let sent = lock(&self.core.writer)
-      .as_ref()
-      .map(|tx| tx.send(WriteCmd::Data(rest.to_vec())).is_ok())
-      .unwrap_or(false);
-    if !sent {
-      self.core.gate.release(rest.len());
-      return Ok(Either::B(ErrInfo::io(&std::io::Error::from_raw_os_error(libc::EPIPE), "write")));
-    }
-    Ok(Either::A(if done_now { 0 } else { 1 }))
-  }
 
-}
-
-#[napi]
-impl NativeSocket {
-  /// Half-closes after queued writes. Returns 0 when done at once, 1 when a `SHUTDOWN_DONE`
-  /// event follows.
-  #[napi(catch_unwind)]
-  pub fn shutdown(&self) -> u32 {
-    if let Some(later) = self.core.with_loop(|io| io.shutdown()) {
-      return later as u32;
-    }
-    let sent = lock(&self.core.writer).as_ref().map(|tx| tx.send(WriteCmd::Shutdown).is_ok()).unwrap_or(false);
-    if !sent {
-      self.core.emitter.emit(Ev::ShutdownDone(None));
-    }
-    1
-  }
-
-  /// Destroys the socket: no more events, every task aborted, the descriptor released.
-  #[napi(catch_unwind)]
-  pub fn close(&self) {
-    self.core.close();
-  }
-
-  #[napi(js_name = "ref", catch_unwind)]
-  pub fn ref_(&self, env: &Env) -> Result<()> {
-    if self.core.with_loop(|io| io.set_ref(true)).is_some() {
-      return Ok(());
-    }
-    self.core.emitter.set_ref(env, true)
-  }
-
-  #[napi(catch_unwind)]
-  pub fn unref(&self, env: &Env) -> Result<()> {
-    if self.core.with_loop(|io| io.set_ref(false)).is_some() {
-      return Ok(());
-    }
-    self.core.emitter.set_ref(env, false)
-  }
-
-  #[napi(catch_unwind)]
-  pub fn set_no_delay(&self, on: bool) -> Result<()> {
-    if let Some(r) = self.core.with_loop(|io| io.with_stream(|s| s.set_nodelay(on))).flatten() {
-      return r.map_err(|e| Error::from_reason(e.to_string()));
-    }
-    if let Some(c) = self.core.conn() {
-      c.set_nodelay(on).map_err(|e| Error::from_reason(e.to_string()))?;
-    }
-    Ok(())
-  }
-
-  #[napi(catch_unwind)]
-  pub fn set_keep_alive(&self, on: bool, delay_secs: u32) -> Result<()> {
-    if let Some(r) = self.core.with_loop(|io| io.with_stream(|s| s.set_keepalive(on, delay_secs))).flatten() {
-      return r.map_err(|e| Error::from_reason(e.to_string()));
-    }
-    if let Some(c) = self.core.conn() {
-      c.set_keepalive(on, delay_secs).map_err(|e| Error::from_reason(e.to_string()))?;
-    }
-    Ok(())
-  }
-
-  /// Endpoints of an open socket (empty when closed or connecting).
-  #[napi(catch_unwind)]
-  pub fn addresses(&self) -> AddrPair {
-    if let Some(a) = self.core.with_loop(|io| io.with_stream(|s| s.addresses())).flatten() {
-      return a;
-    }
-    if let Some(c) = lock(&self.core.pending_plain).as_ref() {
-      return c.addresses();
-    }
-    if let Some(s) = lock(&self.core.pending_std).as_ref() {
-      return s.addresses();
-    }
-    self.core.conn().map(|c| c.addresses()).unwrap_or_default()
-  }
-}
 
 impl Default for NativeSocket {
   fn default() -> Self {

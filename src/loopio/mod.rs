@@ -20,10 +20,12 @@ use napi::sys;
 
 use crate::errors::ErrInfo;
 use crate::events::Ev;
-use crate::loopout::{Out, OUT_CAP};
-use crate::looptls::{Got, LoopTls};
+use crate::loopout::Out;
+use crate::looptls::LoopTls;
 use crate::plain::PlainStream;
 use crate::uvloop::{uv, PollBase, UV_READABLE, UV_WRITABLE};
+
+mod tls;
 
 /// Reads per readiness callback before yielding to the rest of the event loop (as libuv's own
 /// stream reading does).
@@ -59,8 +61,6 @@ pub struct LoopIo {
 
 thread_local! {
   static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
-  /// Plaintext opened by rustls on its way into Buffers (TLS sockets).
-  static PLAIN: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
 }
 
 impl LoopIo {
@@ -158,105 +158,14 @@ impl LoopIo {
     WriteResult::Pending
   }
 
-  fn write_tls(&self, data: &[u8]) -> WriteResult {
-    let stream = self.stream.borrow();
-    let mut tls = self.tls.borrow_mut();
-    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else {
-      return WriteResult::Failed(ErrInfo::io(&io::Error::from_raw_os_error(libc::EPIPE), "write"));
-    };
-    if let Err(e) = t.write(data) {
-      return WriteResult::Failed(ErrInfo::io(&e, "write"));
-    }
-    match t.flush(s) {
-      Ok(true) => WriteResult::Done,
-      Ok(false) => {
-        drop((stream, tls));
-        self.tls_pending.set(true);
-        self.update_poll();
-        WriteResult::Pending
-      }
-      Err(e) => WriteResult::Failed(ErrInfo::io(&e, "write")),
-    }
-  }
-
-  /// Half-closes: for TLS, close_notify first. True when that completes later (a
+  /// Half-closes (for TLS: close_notify first). True when that completes later (a
   /// `SHUTDOWN_DONE` event follows).
   pub fn shutdown(&self) -> bool {
-    let stream = self.stream.borrow();
-    let Some(s) = stream.as_ref() else { return false };
-    let mut tls = self.tls.borrow_mut();
-    let Some(t) = tls.as_mut() else {
-      let _ = s.shutdown_write();
-      return false;
-    };
-    t.shutdown();
-    if self.tls_pending.get() {
-      return true; // the pending flush ends with the half-close
+    if self.tls.borrow().is_some() {
+      return self.shutdown_tls();
     }
-    match t.flush(s) {
-      Ok(false) => {
-        drop((stream, tls));
-        self.tls_pending.set(true);
-        self.update_poll();
-        true
-      }
-      _ => false,
-    }
-  }
-
-  /// Sends queued TLS records once the socket takes them; `WRITE_DONE` when all went out.
-  fn flush_tls(&self, out: &mut Out) {
-    let stream = self.stream.borrow();
-    let mut tls = self.tls.borrow_mut();
-    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
-    let was_shutting = t.shutdown_after_flush;
-    match t.flush(s) {
-      Ok(false) => {}
-      Ok(true) => {
-        self.tls_pending.set(false);
-        out.push_ev(Ev::WriteDone(None));
-        if was_shutting {
-          out.push_ev(Ev::ShutdownDone(None));
-        }
-      }
-      Err(e) => {
-        self.tls_pending.set(false);
-        out.push_ev(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
-      }
-    }
-  }
-
-  fn read_tls(&self, out: &mut Out) {
-    let stream = self.stream.borrow();
-    let mut tls = self.tls.borrow_mut();
-    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
-    let mut ended = false;
-    // Stop early rather than overflow `out`; what is left waits in rustls or the kernel.
-    let reads = ((OUT_CAP - out.len).saturating_sub(3) / 5).max(1);
-    SCRATCH.with(|scratch| {
-      PLAIN.with(|plain| {
-        let (mut scratch, mut plain) = (scratch.borrow_mut(), plain.borrow_mut());
-        let mut sink = |got: Got<'_>| match got {
-          Got::Plain(bytes) => out.push_bytes(bytes),
-          Got::End => {
-            ended = true;
-            out.push_ev(Ev::End);
-          }
-          Got::Error(e) => {
-            ended = true;
-            out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
-          }
-        };
-        t.read_some(s, &mut scratch, &mut plain, reads, &mut sink);
-      })
-    });
-    if ended {
-      self.reading.set(false);
-    }
-    // An alert rustls queued (e.g. after a bad record) goes out if it can.
-    if t.conn.wants_write() && !self.tls_pending.get() {
-      let _ = t.flush(s);
-    }
+    let _ = self.with_stream(|s| s.shutdown_write());
+    false
   }
 
   pub fn set_ref(&self, on: bool) {
@@ -300,13 +209,11 @@ impl LoopIo {
         self.reading.set(true);
         out.push_ev(Ev::Connect(addrs));
       }
-      // Reset, not refused: the peer accepted and aborted before this callback ran, so the
-      // connection was made and the reset is a read error, as libuv reports it when the
-      // callbacks run in the other order.
       Some(e) if e.kind() == io::ErrorKind::ConnectionReset => {
         let addrs = self.with_stream(|s| s.addresses()).unwrap_or_default();
-        out.push_ev(Ev::Connect(addrs));
-        out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
+        for ev in crate::connect::reset_after_connect(addrs) {
+          out.push_ev(ev);
+        }
       }
       Some(e) => out.push_ev(Ev::Error(ErrInfo::io(&e, "connect"))),
     }

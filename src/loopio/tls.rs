@@ -1,0 +1,119 @@
+//! The TLS half of a socket on Node's loop: records sealed on write, flushed when the socket
+//! takes them, opened as they are read (`looptls` holds the rustls state).
+
+use std::cell::RefCell;
+
+use crate::errors::ErrInfo;
+use crate::events::Ev;
+use crate::loopout::{Out, OUT_CAP};
+use crate::looptls::Got;
+
+use super::{LoopIo, WriteResult, READ_CHUNK, SCRATCH};
+
+thread_local! {
+  /// Plaintext opened by rustls on its way into Buffers.
+  static PLAIN: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
+}
+
+impl LoopIo {
+  pub(super) fn write_tls(&self, data: &[u8]) -> WriteResult {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else {
+      return WriteResult::Failed(ErrInfo::io(&std::io::Error::from_raw_os_error(libc::EPIPE), "write"));
+    };
+    if let Err(e) = t.write(data) {
+      return WriteResult::Failed(ErrInfo::io(&e, "write"));
+    }
+    match t.flush(s) {
+      Ok(true) => WriteResult::Done,
+      Ok(false) => {
+        drop((stream, tls));
+        self.wait_writable();
+        WriteResult::Pending
+      }
+      Err(e) => WriteResult::Failed(ErrInfo::io(&e, "write")),
+    }
+  }
+
+  /// Queues close_notify; the socket half-closes once it is sent. True when that happens
+  /// later (a `SHUTDOWN_DONE` event follows).
+  pub(super) fn shutdown_tls(&self) -> bool {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return false };
+    t.shutdown();
+    if self.tls_pending.get() {
+      return true; // the pending flush ends with the half-close
+    }
+    match t.flush(s) {
+      Ok(false) => {
+        drop((stream, tls));
+        self.wait_writable();
+        true
+      }
+      _ => false,
+    }
+  }
+
+  /// Records are queued: send the rest once the socket is writable.
+  fn wait_writable(&self) {
+    self.tls_pending.set(true);
+    self.update_poll();
+  }
+
+  /// Sends queued TLS records once the socket takes them; `WRITE_DONE` when all went out.
+  pub(super) fn flush_tls(&self, out: &mut Out) {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
+    let was_shutting = t.shutdown_after_flush;
+    match t.flush(s) {
+      Ok(false) => {}
+      Ok(true) => {
+        self.tls_pending.set(false);
+        out.push_ev(Ev::WriteDone(None));
+        if was_shutting {
+          out.push_ev(Ev::ShutdownDone(None));
+        }
+      }
+      Err(e) => {
+        self.tls_pending.set(false);
+        out.push_ev(Ev::WriteDone(Some(ErrInfo::io(&e, "write"))));
+      }
+    }
+  }
+
+  pub(super) fn read_tls(&self, out: &mut Out) {
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
+    let mut ended = false;
+    // Stop early rather than overflow `out`; what is left waits in rustls or the kernel.
+    let reads = ((OUT_CAP - out.len).saturating_sub(3) / 5).max(1);
+    SCRATCH.with(|scratch| {
+      PLAIN.with(|plain| {
+        let (mut scratch, mut plain) = (scratch.borrow_mut(), plain.borrow_mut());
+        let mut sink = |got: Got<'_>| match got {
+          Got::Plain(bytes) => out.push_bytes(bytes),
+          Got::End => {
+            ended = true;
+            out.push_ev(Ev::End);
+          }
+          Got::Error(e) => {
+            ended = true;
+            out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
+          }
+        };
+        t.read_some(s, &mut scratch, &mut plain, reads, &mut sink);
+      })
+    });
+    if ended {
+      self.reading.set(false);
+    }
+    // An alert rustls queued (e.g. after a bad record) goes out if it can.
+    if t.conn.wants_write() && !self.tls_pending.get() {
+      let _ = t.flush(s);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+//! The handle's half-close, destroy, ref state, socket options and endpoints, for sockets on
+//! Node's loop and on the runtime alike.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::events::{AddrPair, Ev};
+use crate::io_tasks::WriteCmd;
+use crate::sync::lock;
+
+use super::NativeSocket;
+
+#[napi]
+impl NativeSocket {
+  /// Half-closes after queued writes. Returns 0 when done at once, 1 when a `SHUTDOWN_DONE`
+  /// event follows.
+  #[napi(catch_unwind)]
+  pub fn shutdown(&self) -> u32 {
+    if let Some(later) = self.core.with_loop(|io| io.shutdown()) {
+      return later as u32;
+    }
+    let sent = lock(&self.core.writer).as_ref().map(|tx| tx.send(WriteCmd::Shutdown).is_ok()).unwrap_or(false);
+    if !sent {
+      self.core.emitter.emit(Ev::ShutdownDone(None));
+    }
+    1
+  }
+
+  /// Destroys the socket: no more events, every task aborted, the descriptor released.
+  #[napi(catch_unwind)]
+  pub fn close(&self) {
+    self.core.close();
+  }
+
+  #[napi(js_name = "ref", catch_unwind)]
+  pub fn ref_(&self, env: &Env) -> Result<()> {
+    if self.core.with_loop(|io| io.set_ref(true)).is_some() {
+      return Ok(());
+    }
+    self.core.emitter.set_ref(env, true)
+  }
+
+  #[napi(catch_unwind)]
+  pub fn unref(&self, env: &Env) -> Result<()> {
+    if self.core.with_loop(|io| io.set_ref(false)).is_some() {
+      return Ok(());
+    }
+    self.core.emitter.set_ref(env, false)
+  }
+
+  #[napi(catch_unwind)]
+  pub fn set_no_delay(&self, on: bool) -> Result<()> {
+    if let Some(r) = self.core.with_loop(|io| io.with_stream(|s| s.set_nodelay(on))).flatten() {
+      return r.map_err(|e| Error::from_reason(e.to_string()));
+    }
+    if let Some(c) = self.core.conn() {
+      c.set_nodelay(on).map_err(|e| Error::from_reason(e.to_string()))?;
+    }
+    Ok(())
+  }
+
+  #[napi(catch_unwind)]
+  pub fn set_keep_alive(&self, on: bool, delay_secs: u32) -> Result<()> {
+    if let Some(r) = self.core.with_loop(|io| io.with_stream(|s| s.set_keepalive(on, delay_secs))).flatten() {
+      return r.map_err(|e| Error::from_reason(e.to_string()));
+    }
+    if let Some(c) = self.core.conn() {
+      c.set_keepalive(on, delay_secs).map_err(|e| Error::from_reason(e.to_string()))?;
+    }
+    Ok(())
+  }
+
+  /// Endpoints of an open socket (empty when closed or connecting).
+  #[napi(catch_unwind)]
+  pub fn addresses(&self) -> AddrPair {
+    if let Some(a) = self.core.with_loop(|io| io.with_stream(|s| s.addresses())).flatten() {
+      return a;
+    }
+    if let Some(c) = lock(&self.core.pending_plain).as_ref() {
+      return c.addresses();
+    }
+    if let Some(s) = lock(&self.core.pending_std).as_ref() {
+      return s.addresses();
+    }
+    self.core.conn().map(|c| c.addresses()).unwrap_or_default()
+  }
+}
