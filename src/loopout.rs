@@ -1,38 +1,43 @@
 //! The events of one readiness callback on Node's loop, already JavaScript values.
 
+use std::cell::RefCell;
 use std::ptr;
 
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::events::Ev;
-use crate::loopio::READS_PER_WAKE;
+
+thread_local! {
+  /// The item list of the last wake-up, kept for the next one: a wake-up allocates nothing
+  /// but the Buffers it hands over.
+  static SPARE: RefCell<Vec<(u32, sys::napi_value)>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Events of one readiness callback, already JavaScript values (created inside the callback's
-/// handle scope). A fixed array: a wake-up allocates nothing but the Buffers it hands over.
+/// handle scope). The list grows as needed: every byte taken from the kernel reaches
+/// JavaScript, however many records or events one wake-up produces.
 pub(crate) struct Out {
   env: sys::napi_env,
-  pub items: [(u32, sys::napi_value); OUT_CAP],
-  pub len: usize,
-  /// A value could not be created (out of memory): deliver nothing rather than half.
+  pub items: Vec<(u32, sys::napi_value)>,
+  /// A value could not be created (out of memory): the socket cannot go on (see `on_poll`).
   pub failed: bool,
 }
 
-/// Room for a write completion, the chunks of `READS_PER_WAKE` reads (up to five each for
-/// TLS: rustls opens records of at most 16 KiB), an end or error, and a spare.
-pub(crate) const OUT_CAP: usize = 5 * READS_PER_WAKE + 3;
-
 impl Out {
   pub fn new(env: sys::napi_env) -> Self {
-    Out { env, items: [(0, ptr::null_mut()); OUT_CAP], len: 0, failed: false }
+    let items = SPARE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    Out { env, items, failed: false }
+  }
+
+  pub fn len(&self) -> usize {
+    self.items.len()
   }
 
   fn push(&mut self, code: u32, value: napi::Result<sys::napi_value>) {
     match value {
-      Ok(v) if self.len < OUT_CAP => {
-        self.items[self.len] = (code, v);
-        self.len += 1;
-      }
+      // Nothing after a failure: what is delivered stays in order, the error ends it.
+      Ok(v) if !self.failed => self.items.push((code, v)),
       _ => self.failed = true,
     }
   }
@@ -58,8 +63,8 @@ impl Out {
     let mut arr = ptr::null_mut();
     // SAFETY: JavaScript thread, inside an open handle scope.
     unsafe {
-      napi::check_status!(sys::napi_create_array_with_length(env, self.len * 2, &mut arr))?;
-      for (i, (code, v)) in self.items[..self.len].iter().enumerate() {
+      napi::check_status!(sys::napi_create_array_with_length(env, self.items.len() * 2, &mut arr))?;
+      for (i, (code, v)) in self.items.iter().enumerate() {
         napi::check_status!(sys::napi_set_element(env, arr, (2 * i) as u32, u32::to_napi_value(env, *code)?))?;
         napi::check_status!(sys::napi_set_element(env, arr, (2 * i + 1) as u32, *v))?;
       }
@@ -68,4 +73,13 @@ impl Out {
   }
 }
 
-
+impl Drop for Out {
+  fn drop(&mut self) {
+    let mut items = std::mem::take(&mut self.items);
+    items.clear();
+    // Keep a modest list for the next wake-up; a huge one (a burst) is given back.
+    if items.capacity() <= 256 {
+      SPARE.with(|s| *s.borrow_mut() = items);
+    }
+  }
+}

@@ -38,9 +38,9 @@ impl LoopTls {
     LoopTls { conn, leftover, shutdown_after_flush: false }
   }
 
-  /// Gives `data` (ciphertext) to rustls and hands every plaintext chunk it opens to `sink`,
-  /// through `plain` (scratch space). An `Err` is a TLS failure (a bad record, an alert).
-  fn feed(&mut self, mut data: &[u8], plain: &mut [u8], sink: &mut dyn FnMut(Got<'_>)) -> Result<bool, io::Error> {
+  /// Gives `data` (ciphertext) to rustls and collects the plaintext it opens in `plain`.
+  /// An `Err` is a TLS failure (a bad record, an alert).
+  fn feed(&mut self, mut data: &[u8], plain: &mut Plain<'_>, sink: &mut dyn FnMut(Got<'_>)) -> Result<bool, io::Error> {
     loop {
       if !data.is_empty() {
         // Bounded by rustls's buffers: feed what it takes, open it, drain the plaintext.
@@ -56,19 +56,26 @@ impl LoopTls {
     }
   }
 
-  /// Reads the plaintext rustls holds; false once the stream ended.
-  fn drain_plain(&mut self, plain: &mut [u8], sink: &mut dyn FnMut(Got<'_>)) -> Result<bool, io::Error> {
+  /// Moves the plaintext rustls holds into `plain`; false once the stream ended (the
+  /// plaintext before the end is handed to `sink` first).
+  fn drain_plain(&mut self, plain: &mut Plain<'_>, sink: &mut dyn FnMut(Got<'_>)) -> Result<bool, io::Error> {
     loop {
-      match self.conn.reader().read(plain) {
+      // Never read into an empty slice: rustls would answer 0, which means end of stream.
+      if plain.is_full() {
+        plain.hand_over(sink);
+      }
+      match self.conn.reader().read(plain.space()) {
         Ok(0) => {
+          plain.hand_over(sink);
           sink(Got::End);
           return Ok(false);
         }
-        Ok(n) => sink(Got::Plain(&plain[..n])),
+        Ok(n) => plain.filled += n,
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
         // A peer that closes without close_notify: Node (OpenSSL 3 with
         // SSL_OP_IGNORE_UNEXPECTED_EOF) reports a plain end, and so does cio.
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+          plain.hand_over(sink);
           sink(Got::End);
           return Ok(false);
         }
@@ -78,8 +85,9 @@ impl LoopTls {
   }
 
   /// Reads from the socket until it would block (at most `max_reads` reads), opening records
-  /// as they come. Returns false when reading is over (end of stream or an error, both
-  /// already given to `sink`).
+  /// as they come. Plaintext reaches `sink` in chunks of up to `plain.len()` bytes, however
+  /// small the records were, and always before an end or error. Returns false when reading
+  /// is over (end of stream or an error, both already given to `sink`).
   pub fn read_some(
     &mut self,
     stream: &PlainStream,
@@ -88,9 +96,23 @@ impl LoopTls {
     max_reads: usize,
     sink: &mut dyn FnMut(Got<'_>),
   ) -> bool {
+    let mut plain = Plain { buf: plain, filled: 0 };
+    let go_on = self.read_into(stream, scratch, &mut plain, max_reads, sink);
+    plain.hand_over(sink);
+    go_on
+  }
+
+  fn read_into(
+    &mut self,
+    stream: &PlainStream,
+    scratch: &mut [u8],
+    plain: &mut Plain<'_>,
+    max_reads: usize,
+    sink: &mut dyn FnMut(Got<'_>),
+  ) -> bool {
     let leftover = std::mem::take(&mut self.leftover);
     let fed = self.feed(&leftover, plain, sink);
-    if !self.settle(fed, sink) {
+    if !settle(fed, plain, sink) {
       return false;
     }
     for _ in 0..max_reads {
@@ -99,6 +121,7 @@ impl LoopTls {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
         Err(e) => {
+          plain.hand_over(sink);
           sink(Got::Error(e));
           return false;
         }
@@ -108,13 +131,14 @@ impl LoopTls {
         let mut empty: &[u8] = &[];
         let _ = self.conn.read_tls(&mut empty);
         let fed = self.feed(&[], plain, sink);
-        if self.settle(fed, sink) {
+        if settle(fed, plain, sink) {
+          plain.hand_over(sink);
           sink(Got::End);
         }
         return false;
       }
       let fed = self.feed(&scratch[..n], plain, sink);
-      if !self.settle(fed, sink) {
+      if !settle(fed, plain, sink) {
         return false;
       }
       if n < scratch.len() {
@@ -122,16 +146,6 @@ impl LoopTls {
       }
     }
     true
-  }
-
-  fn settle(&mut self, fed: Result<bool, io::Error>, sink: &mut dyn FnMut(Got<'_>)) -> bool {
-    match fed {
-      Ok(go_on) => go_on,
-      Err(e) => {
-        sink(Got::Error(e));
-        false
-      }
-    }
   }
 
   /// Seals `data` into records (rustls queues them); `flush` sends them.
@@ -160,6 +174,44 @@ impl LoopTls {
   pub fn shutdown(&mut self) {
     self.conn.send_close_notify();
     self.shutdown_after_flush = true;
+  }
+}
+
+/// Plaintext gathered for JavaScript: records are opened into `buf` one after another, and
+/// `buf` goes out as one chunk when full or when the read ends, so a burst of small records
+/// becomes a few large Buffers rather than one per record.
+pub struct Plain<'a> {
+  buf: &'a mut [u8],
+  filled: usize,
+}
+
+impl Plain<'_> {
+  fn is_full(&self) -> bool {
+    self.filled == self.buf.len()
+  }
+
+  fn space(&mut self) -> &mut [u8] {
+    &mut self.buf[self.filled..]
+  }
+
+  /// Hands what was gathered to `sink` (if anything) and starts over.
+  fn hand_over(&mut self, sink: &mut dyn FnMut(Got<'_>)) {
+    if self.filled > 0 {
+      sink(Got::Plain(&self.buf[..self.filled]));
+      self.filled = 0;
+    }
+  }
+}
+
+/// A TLS failure ends reading: the plaintext opened before it goes first, then the error.
+fn settle(fed: Result<bool, io::Error>, plain: &mut Plain<'_>, sink: &mut dyn FnMut(Got<'_>)) -> bool {
+  match fed {
+    Ok(go_on) => go_on,
+    Err(e) => {
+      plain.hand_over(sink);
+      sink(Got::Error(e));
+      false
+    }
   }
 }
 

@@ -279,7 +279,7 @@ impl LoopIo {
   /// `(code, payload)` for a single event, `([code, payload, ...])` for several.
   unsafe fn deliver(&self, out: &Out) {
     let env = self.base.env;
-    if out.len == 1 {
+    if out.len() == 1 {
       let (code, payload) = out.items[0];
       if let Ok(c) = u32::to_napi_value(env, code) {
         self.base.call(&[c, payload]);
@@ -318,7 +318,7 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
     if io.reading.get() {
       io.read_some(&mut out);
     }
-    if out.len == 0 {
+    if out.len() == 0 {
       let pending = io.with_stream(|s| match s {
         PlainStream::Tcp(t) => t.take_error(),
         PlainStream::Unix(u) => u.take_error(),
@@ -346,8 +346,16 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
       io.kick.set(true); // not reading yet: look again once reading starts (update_poll)
     }
   }
+  if out.failed {
+    // A Buffer could not be created (out of memory): what was read cannot reach JavaScript,
+    // so the socket must not go on as if nothing was lost. Deliver what came before, in
+    // order, then an error; reading stops.
+    out.failed = false;
+    io.reading.set(false);
+    out.push_ev(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(libc::ENOMEM), "read")));
+  }
   io.update_poll();
-  if out.len > 0 && !out.failed {
+  if out.len() > 0 {
     io.deliver(&out);
   }
   sys::napi_close_handle_scope(io.base.env, scope);

@@ -5,10 +5,10 @@ use std::cell::RefCell;
 
 use crate::errors::ErrInfo;
 use crate::events::Ev;
-use crate::loopout::{Out, OUT_CAP};
+use crate::loopout::Out;
 use crate::looptls::Got;
 
-use super::{LoopIo, WriteResult, READ_CHUNK, SCRATCH};
+use super::{LoopIo, WriteResult, READS_PER_WAKE, READ_CHUNK, SCRATCH};
 
 thread_local! {
   /// Plaintext opened by rustls on its way into Buffers.
@@ -89,8 +89,6 @@ impl LoopIo {
     let mut tls = self.tls.borrow_mut();
     let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
     let mut ended = false;
-    // Stop early rather than overflow `out`; what is left waits in rustls or the kernel.
-    let reads = ((OUT_CAP - out.len).saturating_sub(3) / 5).max(1);
     SCRATCH.with(|scratch| {
       PLAIN.with(|plain| {
         let (mut scratch, mut plain) = (scratch.borrow_mut(), plain.borrow_mut());
@@ -105,7 +103,7 @@ impl LoopIo {
             out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
           }
         };
-        t.read_some(s, &mut scratch, &mut plain, reads, &mut sink);
+        t.read_some(s, &mut scratch, &mut plain, READS_PER_WAKE, &mut sink);
       })
     });
     if ended {
