@@ -189,7 +189,13 @@ impl Emitter {
     let mut func = ptr::null_mut();
     let mut recv = ptr::null_mut();
     let mut result = ptr::null_mut();
-    if let Ok(arg) = Batch::to_napi_value(env, Batch(evs)) {
+    // A batch that cannot be built (out of memory) must not vanish quietly: what it held is
+    // lost, so the handle gets an error instead (JavaScript destroys the socket).
+    let built = Batch::to_napi_value(env, Batch(evs)).or_else(|_| {
+      let lost = ErrInfo::io(&std::io::Error::from_raw_os_error(libc::ENOMEM), "read");
+      Batch::to_napi_value(env, Batch(vec![Ev::Error(lost)]))
+    });
+    if let Ok(arg) = built {
       sys::napi_get_reference_value(env, callback, &mut func);
       sys::napi_get_undefined(env, &mut recv);
       if sys::napi_call_function(env, recv, func, 1, &arg, &mut result) == sys::Status::napi_pending_exception {

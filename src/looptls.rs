@@ -231,3 +231,57 @@ impl Write for SocketWriter<'_> {
     Ok(())
   }
 }
+
+#[cfg(test)]
+mod tests {
+  use std::io::Write;
+  use std::os::unix::net::UnixStream;
+
+  use super::*;
+  use crate::tls::config::{build_client_config, build_server_config};
+  use crate::tls::handshake_util::{client_opts, handshake, server_opts};
+
+  /// A burst of small records (far more than one wake-up's worth of events) is read whole and
+  /// in order, gathered into chunks of the plaintext space rather than one per record.
+  #[test]
+  fn small_record_bursts_arrive_whole_in_large_chunks() {
+    let s = build_server_config(&server_opts("server.key", "server.crt", &[], false, true)).expect("server");
+    let c = build_client_config(&client_opts(None, &["ca.crt"])).expect("client");
+    let o = handshake(&s, &c, "localhost");
+    let mut sender = Connection::from(o.client_conn);
+    let mut receiver = LoopTls::new(Connection::from(o.server_conn), Vec::new());
+
+    let (records, size) = (20_000usize, 100usize);
+    let payload: Vec<u8> = (0..records * size).map(|i| (i * 7 % 251) as u8).collect();
+    let mut ciphertext = Vec::new();
+    for chunk in payload.chunks(size) {
+      sender.writer().write_all(chunk).expect("seal");
+      while sender.wants_write() {
+        sender.write_tls(&mut ciphertext).expect("records");
+      }
+    }
+    let (mut tx, rx) = UnixStream::pair().expect("pair");
+    rx.set_nonblocking(true).expect("nonblocking");
+    let writer = std::thread::spawn(move || tx.write_all(&ciphertext));
+    let stream = PlainStream::Unix(rx);
+
+    let (mut scratch, mut plain) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    let (mut got, mut chunks, mut wakes) = (Vec::new(), 0usize, 0usize);
+    while got.len() < payload.len() && wakes < 100_000 {
+      wakes += 1;
+      let mut sink = |g: Got<'_>| match g {
+        Got::Plain(b) => {
+          got.extend_from_slice(b);
+          chunks += 1;
+        }
+        other => panic!("unexpected {}", matches!(other, Got::End)),
+      };
+      assert!(receiver.read_some(&stream, &mut scratch, &mut plain, 16, &mut sink));
+    }
+    writer.join().expect("writer").expect("written");
+    assert_eq!(got.len(), payload.len());
+    assert!(got == payload, "plaintext differs");
+    // 20,000 records; one chunk per record would be 20,000 (the old behaviour).
+    assert!(chunks <= wakes + payload.len() / (64 * 1024) + 1, "{chunks} chunks in {wakes} wake-ups");
+  }
+}

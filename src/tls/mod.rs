@@ -35,7 +35,7 @@ mod auth_matrix_tests;
 #[cfg(test)]
 mod config_tests;
 #[cfg(test)]
-mod handshake_util;
+pub(crate) mod handshake_util;
 #[cfg(test)]
 mod material_tests;
 #[cfg(test)]
