@@ -345,3 +345,64 @@ describe('a burst of small TLS records reaches a paused cio reader whole and in 
     }
   }, 60000);
 });
+
+describe('WebSocket over TLS (ws) delivers every message', () => {
+  // ws over wss with cio at both ends: the server's TLS sockets fed to a Node http server,
+  // the client's through ws's createConnection. Node's tls at both ends is the yardstick.
+  const http = require('http');
+  const { WebSocket, WebSocketServer } = require('ws');
+
+  async function wsRun(kind, count, size) {
+    const httpServer = http.createServer();
+    const wss = new WebSocketServer({ noServer: true });
+    const sent = { toServer: crypto.createHash('sha256'), toClient: crypto.createHash('sha256') };
+    const got = { toServer: crypto.createHash('sha256'), toClient: crypto.createHash('sha256') };
+    const counts = { toServer: 0, toClient: 0 };
+    const burst = (ws, dir) => {
+      for (let i = 0; i < count; i++) {
+        const b = crypto.randomBytes(size);
+        sent[dir].update(b);
+        ws.send(b);
+      }
+    };
+    const receive = (ws, dir, done) => ws.on('message', (m) => {
+      got[dir].update(m);
+      counts[dir] += m.length;
+      if (counts[dir] === count * size) done();
+    });
+    const serverDone = new Promise((resolve) => {
+      httpServer.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => {
+        receive(ws, 'toServer', resolve);
+        burst(ws, 'toClient');
+      }));
+    });
+    const { port, accepted } = await serverOf(kind, true);
+    accepted.then((s) => httpServer.emit('connection', s));
+    const ws = new WebSocket(`wss://localhost:${port}/`, {
+      createConnection: () => (kind === 'cio'
+        ? track(buildCio().client({ port, host: '127.0.0.1', ...tlsClientOptions }))
+        : track(tls.connect({ port, host: '127.0.0.1', ...asBuffers(tlsClientOptions) }))),
+    });
+    const clientDone = new Promise((resolve, reject) => {
+      ws.on('error', reject);
+      receive(ws, 'toClient', resolve);
+    });
+    await new Promise((resolve) => ws.on('open', resolve));
+    burst(ws, 'toServer');
+    await Promise.all([serverDone, clientDone]);
+    const closed = new Promise((resolve) => ws.on('close', resolve));
+    ws.close();
+    await closed;
+    return {
+      toServer: [counts.toServer, got.toServer.digest('hex') === sent.toServer.digest('hex')],
+      toClient: [counts.toClient, got.toClient.digest('hex') === sent.toClient.digest('hex')],
+    };
+  }
+
+  test.each([[20000, 100], [2000, 1000], [250, 8192]])('%i messages of %i bytes each way, cio at both ends like Node', async (count, size) => {
+    const whole = [count * size, true];
+    const node = await wsRun('node', count, size);
+    const cio = await wsRun('cio', count, size);
+    expect({ node, cio }).toEqual({ node: { toServer: whole, toClient: whole }, cio: { toServer: whole, toClient: whole } });
+  }, 30000);
+});
