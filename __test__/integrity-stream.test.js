@@ -13,7 +13,7 @@ const { F, read, tracker, buildCio } = require('./tls-helpers');
 const track = tracker();
 afterEach(() => track.closeAll());
 
-const SEEDS = Number(process.env.CIO_STREAM_SEEDS) || 3;
+const SEEDS = Number(process.env.CIO_STREAM_SEEDS) || 8;
 const BASE_SEED = Number(process.env.CIO_STREAM_SEED) || 0x5eed;
 const sha = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
 
@@ -40,7 +40,7 @@ function plan(r) {
   const sizes = [];
   for (let left = total; left > 0;) {
     // A burst of tiny writes (many small TLS records) now and then, else log-uniform sizes.
-    const burst = r() < 0.15 ? r.int(1, 400) : 1;
+    const burst = r() < 0.15 ? r.int(1, 3000) : 1;
     for (let i = 0; i < burst && left > 0; i++) {
       const n = Math.min(left, burst > 1 ? r.int(1, 120) : r.logInt(1, 1024 * 1024));
       sizes.push(n);
@@ -50,12 +50,15 @@ function plan(r) {
   return {
     payload,
     sizes,
+    // Sometimes each write waits for the one before to complete: every write becomes its
+    // own TLS record, so the peer's kernel queue fills with small records.
+    oneByOne: r() < 0.3,
     respectDrain: r() < 0.7,
     yieldEvery: r.int(1, 50), // writes between turns of the event loop
     endDelay: r.int(0, 3), // loop turns between the last write and end()
     startPaused: r() < 0.3,
     pauseChance: r() < 0.5 ? 0 : 0.02 + r() * 0.1,
-    maxPauseMs: r.int(0, 15),
+    maxPauseMs: r() < 0.3 ? r.int(20, 60) : r.int(0, 15),
   };
 }
 
@@ -65,8 +68,13 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 async function writePlan(socket, p) {
   let off = 0;
   for (let i = 0; i < p.sizes.length; i++) {
-    const ok = socket.write(p.payload.subarray(off, off + p.sizes[i]));
+    const chunk = p.payload.subarray(off, off + p.sizes[i]);
     off += p.sizes[i];
+    if (p.oneByOne) {
+      await new Promise((resolve) => socket.write(chunk, resolve));
+      continue;
+    }
+    const ok = socket.write(chunk);
     if (!ok && p.respectDrain) await new Promise((resolve) => socket.once('drain', resolve));
     else if (i % p.yieldEvery === 0) await tick();
   }
@@ -233,7 +241,7 @@ async function opensslScenario(seed, cioIsServer) {
     if (toCio.payload.length === 0) resolve();
     else cioSocket.on('data', onData); // stays paused when readPlan paused it
   });
-  const cioWrote = writePlan({ write: (b) => cioSocket.write(b), once: (e, f) => cioSocket.once(e, f), end() {} }, fromCio);
+  const cioWrote = writePlan({ write: (b, cb) => cioSocket.write(b, cb), once: (e, f) => cioSocket.once(e, f), end() {} }, fromCio);
   await Promise.all([feedOpenssl(ssl.child.stdin, toCio), cioWrote]);
   // Everything was sent both ways; once each end has it all, close: openssl closes when its
   // peer does (s_client) or when its input ends (s_server).
