@@ -32,6 +32,10 @@ use crate::runtime::handle;
 mod io;
 mod options;
 
+/// Most ciphertext an established TLS connection takes out of the kernel when it is attached
+/// to Node's loop (see `LoopTls::pull_arrived`): session tickets and a first request fit.
+const PULL_ON_ATTACH: usize = 64 * 1024;
+
 
 /// Shared between the JavaScript handle and its tasks.
 #[derive(Default)]
@@ -314,6 +318,10 @@ impl NativeSocket {
       .map_err(|e| Error::from_reason(format!("cannot detach the socket from tokio: {e}")))?;
       (stream, tls)
     };
+    let mut tls = tls;
+    if let Some(t) = tls.as_mut() {
+      t.pull_arrived(&stream, PULL_ON_ATTACH);
+    }
     let paused = self.core.emitter.is_paused();
     // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
     let is_tls = tls.is_some();
