@@ -264,7 +264,9 @@ async function destroyAtSecureConnect(serverImpl, clientImpl, reps = 20) {
   }
   // Every connection the server announced closes (its errors, if any, are recorded by then).
   const t0 = Date.now();
-  while (open.size > 0 && Date.now() - t0 < WAIT) await new Promise((r) => setTimeout(r, 5));
+  const settled = () => open.size === 0 && rec.secureConnection + rec.tlsClientErrors.length >= reps;
+  while (!settled() && Date.now() - t0 < WAIT) await new Promise((r) => setTimeout(r, 5));
+  rec.waitedMs = Date.now() - t0;
   rec.stillOpen = open.size;
   await new Promise((resolve) => server.close(() => resolve()));
   return rec;
