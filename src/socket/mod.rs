@@ -99,7 +99,7 @@ impl SocketCore {
   pub fn open_plain(self: &Arc<Self>, conn: Arc<Conn>, first: Option<Ev>) {
     *lock(&self.conn) = Some(conn.clone());
     let reader = read_loop_plain(self.emitter.clone(), conn.clone());
-    self.spawn_io(reader, ConnIo::new(conn), false, first);
+    self.spawn_io(reader, ConnIo::plain(conn), false, first);
   }
 
   /// An encrypted connection is open over `conn`.
@@ -160,6 +160,13 @@ impl SocketCore {
   }
 
   pub fn close(&self) {
+    if *lock(&self.via_task) {
+      // TLS on the runtime: what already arrived is taken as Node's loop would have read it
+      // (see `Conn::discard_arrived`; sockets on Node's loop read it when attached).
+      if let Some(conn) = self.conn() {
+        conn.discard_arrived(crate::conn::DISCARD_AT_CLOSE);
+      }
+    }
     if let Some(p) = lock(&self.lp).take() {
       p.io().close();
     }
