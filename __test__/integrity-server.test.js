@@ -104,10 +104,13 @@ describe('a client resetting or leaving a TLS connection never crashes the serve
     }
   }, 30000);
 
-  test('a reset while the server-client chain holds the connection back is one \'tlsClientError\' and no \'secureConnection\' (as a reset before Node\'s \'secureConnection\')', async () => {
+  test('a reset or hang-up while the server-client chain holds the connection back is one \'tlsClientError\' and no \'secureConnection\' (as a reset before Node\'s \'secureConnection\')', async () => {
     const node = expectClean(await inChild('resetAt', 'node', { stage: 'secureConnect' }), 'node');
     const cio = expectClean(await inChild('resetAt', 'cio', { stage: 'chain' }), 'cio');
     expect(cio).toEqual(node);
+    // A clean end at that point is Node's "socket hang up" (ECONNRESET) too.
+    const ended = expectClean(await inChild('resetAt', 'cio', { stage: 'chain-end' }), 'cio, clean end');
+    expect(ended).toEqual(node);
   }, 20000);
 
   test('a reset after \'secureConnection\' reaches the application\'s \'error\' listener as ECONNRESET, and without one the server does not crash (as Node)', async () => {

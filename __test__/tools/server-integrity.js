@@ -191,6 +191,7 @@ async function closeAtMaxConnections(impl) {
  *                    bytes), with `listener` saying whether the application listens for the
  *                    socket's 'error'
  *   'chain'          (cio only) while a paused server-client chain holds the connection back
+ *   'chain-end'      (cio only) the same, but the client ends the connection cleanly instead
  * The record says what the server reported; a crash is the process dying.
  */
 async function resetAt(impl, { stage, listener = false }) {
@@ -198,11 +199,12 @@ async function resetAt(impl, { stage, listener = false }) {
   const rec = { tlsClientErrors: [], secureConnection: 0, socketErrors: [], socketClosed: false };
   let bridge = null;
   let socketClosed = null;
-  if (stage === 'chain') {
+  if (stage === 'chain' || stage === 'chain-end') {
     const holdBack = function holdBack(control, context) {
       const resume = control.pause('waiting for an authorization');
       context.serverClient.once('close', () => resume());
-      bridge.raw.resetAndDestroy();
+      if (stage === 'chain') bridge.raw.resetAndDestroy();
+      else bridge.tlsSocket.end();
     };
     cio.onServerClient(holdBack);
   }
