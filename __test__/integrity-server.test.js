@@ -95,22 +95,28 @@ describe('server.close() lets the connections it already accepted finish (issue 
 describe('a client resetting or leaving a TLS connection never crashes the server (issue 10, item 3)', () => {
   const only = (codes, allowed) => codes.every((c) => allowed.includes(c));
 
+  // What Node's server reports for a client that resets before 'secureConnection'.
+  const RESET_BEFORE = { tlsClientErrors: ['ECONNRESET'], secureConnection: 0, socketErrors: [], socketClosed: false };
+
   test('a reset before the ClientHello or during the handshake is one \'tlsClientError\' ECONNRESET (as Node)', async () => {
-    for (const stage of ['connect', 'secureConnect']) {
-      const node = expectClean(await inChild('resetAt', 'node', { stage }), `node ${stage}`);
-      const cio = expectClean(await inChild('resetAt', 'cio', { stage }), `cio ${stage}`);
-      expect(node).toEqual({ tlsClientErrors: ['ECONNRESET'], secureConnection: 0, socketErrors: [], socketClosed: false });
-      expect(cio).toEqual(node);
+    const node = expectClean(await inChild('resetAt', 'node', { stage: 'connect' }), 'node connect');
+    const cio = expectClean(await inChild('resetAt', 'cio', { stage: 'connect' }), 'cio connect');
+    expect(node).toEqual(RESET_BEFORE);
+    expect(cio).toEqual(node);
+    // At the client's 'secureConnect' the server is (as measured, always) still in its
+    // handshake; were it already done, the reset would come after 'secureConnection' instead.
+    // Either way one of the two, and never a crash.
+    const after = { tlsClientErrors: [], secureConnection: 1, socketErrors: [], socketClosed: true };
+    for (const impl of ['node', 'cio']) {
+      const rec = expectClean(await inChild('resetAt', impl, { stage: 'secureConnect' }), `${impl} secureConnect`);
+      expect([RESET_BEFORE, after]).toContainEqual(rec);
     }
   }, 30000);
 
   test('a reset or hang-up while the server-client chain holds the connection back is one \'tlsClientError\' and no \'secureConnection\' (as a reset before Node\'s \'secureConnection\')', async () => {
-    const node = expectClean(await inChild('resetAt', 'node', { stage: 'secureConnect' }), 'node');
-    const cio = expectClean(await inChild('resetAt', 'cio', { stage: 'chain' }), 'cio');
-    expect(cio).toEqual(node);
+    expect(expectClean(await inChild('resetAt', 'cio', { stage: 'chain' }), 'cio, reset')).toEqual(RESET_BEFORE);
     // A clean end at that point is Node's "socket hang up" (ECONNRESET) too.
-    const ended = expectClean(await inChild('resetAt', 'cio', { stage: 'chain-end' }), 'cio, clean end');
-    expect(ended).toEqual(node);
+    expect(expectClean(await inChild('resetAt', 'cio', { stage: 'chain-end' }), 'cio, clean end')).toEqual(RESET_BEFORE);
   }, 20000);
 
   test('a reset after \'secureConnection\' reaches the application\'s \'error\' listener as ECONNRESET, and without one the server does not crash (as Node)', async () => {

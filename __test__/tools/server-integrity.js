@@ -233,7 +233,7 @@ async function resetAt(impl, { stage, listener = false }) {
   await deadline(closed(raw), WAIT, 'the client to reset');
   tlsSocket.destroy();
   if (stage === 'after') await deadline(gone, WAIT, "the server's socket to close");
-  else await deadline(clientError, WAIT, "the server's 'tlsClientError'");
+  else await deadline(Promise.race([clientError, gone]), WAIT, "the server's 'tlsClientError' (or its socket to close)");
   await new Promise((resolve) => server.close(() => resolve()));
   return rec;
 }
