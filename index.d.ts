@@ -872,10 +872,19 @@ declare namespace buildCio {
     /** TLS servers: a connection after its handshake (after the server-client chain let it through). */
     secureConnection: [socket: TLSSocket];
     error: [error: CioError];
+    /**
+     * After `close()`: once the listening socket is gone and every connection accepted before
+     * it (TLS handshakes still in flight included, which are still announced) has closed.
+     */
     close: [];
     /** Emitted before each re-listen attempt after `EADDRINUSE`. */
     relisten: [];
-    /** A TLS handshake failed; the socket is already destroyed. */
+    /**
+     * A TLS handshake failed, or the client reset or hung up before its connection was
+     * announced with `'secureConnection'` (also while the server-client chain held it back);
+     * reported once per connection, the socket is already destroyed. After `'secureConnection'`
+     * socket errors are the application's; one nobody listens for is dropped, as in Node.
+     */
     tlsClientError: [error: CioError, socket: TLSSocket];
     /** `cio/authenticate-client` rejected a client. */
     clientRejected: [name: string | undefined, peerCert: PeerCertificate | EmptyPeerCertificate];

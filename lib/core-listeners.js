@@ -106,6 +106,8 @@ function emitNewServerClient(cio) {
           done(error, result) {
             debug('server-client chain run: %s', result.failed ? `failed (${result.failed.reason})` : 'done')
             if (result.failed) {
+              // the server decided: not a 'tlsClientError'
+              if (socket._releaseControl) socket._releaseControl()
               socket.destroy()
               server.emit('serverClientFailed', result.failed, socket)
               return
@@ -128,6 +130,8 @@ function authenticateClient(cio) {
     const name = peer.subject ? peer.subject.CN : undefined
     if (context.isClientAllowed(name, peer)) return
     cio._rejected.add(socket)
+    // the server decided: not a 'tlsClientError'
+    if (typeof socket._releaseControl === 'function') socket._releaseControl()
     debug('client rejected by isClientAllowed: %s', name)
     // Discard whatever the rejected client sent (nobody in the application listens) and keep
     // reading, so its end-of-stream is seen and the socket closes after rejectClient's end().
@@ -138,7 +142,7 @@ function authenticateClient(cio) {
       const error = new Error('Client Rejected: ' + name)
       error.code = 'ERR_CIO_CLIENT_REJECTED'
       // never an uncaught 'error': only emitted when somebody listens for it
-      if (socket.listenerCount('error') > 0) socket.emit('error', error)
+      if (require('./tls').hasErrorListener(socket)) socket.emit('error', error)
       socket.destroy()
     }
     if (context.server) context.server.emit('clientRejected', name, peer)

@@ -111,7 +111,10 @@ class Server extends EventEmitter {
   }
 
   _onConnection(handle) {
-    if (this._handle === null) {
+    // A connection accepted before close() (its TLS handshake may have finished since) still
+    // reaches the application, as with Node; the accept loop reports it before CLOSED. Only
+    // a server that was released (or never listened) has nobody to take it.
+    if (this._handle === null && this._closing === null) {
       handle.close();
       return;
     }
@@ -131,7 +134,9 @@ class Server extends EventEmitter {
     if (this.noDelay) socket.setNoDelay(true);
     if (this.keepAlive) socket.setKeepAlive(true, this.keepAliveInitialDelay * 1000);
     this._gate(socket, () => {
-      if (!socket.destroyed) this.emit(this._connectionEvent, socket);
+      if (socket.destroyed) return;
+      if (socket._releaseControl) socket._releaseControl();
+      this.emit(this._connectionEvent, socket);
     });
   }
 

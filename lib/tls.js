@@ -271,10 +271,47 @@ class TLSSocket extends Socket {
   getSession() {
     return undefined;
   }
+
+  // Server side: the socket is the application's from now on ('secureConnection', or the
+  // server-client chain settled it); its errors are no longer 'tlsClientError's. False when
+  // it already was.
+  _releaseControl() {
+    if (this[kControlReleased] !== false) return false;
+    this[kControlReleased] = true;
+    return true;
+  }
 }
 
 function sameName(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+// Node's tls.Server keeps two listeners on every accepted socket for its whole life
+// (tlsConnectionListener): until the server hands the socket over with 'secureConnection'
+// ("releases control"), an error, or the peer hanging up, is reported once as 'tlsClientError';
+// afterwards an error is the application's to handle, and one nobody listens for is dropped
+// instead of thrown (a client resetting the connection never crashes the server).
+const kControlReleased = Symbol('cio.controlReleased');
+const kErrorEmitted = Symbol('cio.tlsClientErrorEmitted');
+
+function onServerSocketError(err) {
+  if (this[kControlReleased] || this[kErrorEmitted] || !this.server) return;
+  this[kErrorEmitted] = true;
+  this.server.emit('tlsClientError', err, this);
+}
+
+function onServerSocketClose(hadError) {
+  // Closed by an error: already reported. Only a peer that hung up is reported here (not a
+  // socket the server-client chain destroyed on purpose).
+  if (hadError || this[kControlReleased] || this[kErrorEmitted] || !this.server) return;
+  if (!this._readableState.ended) return;
+  this[kErrorEmitted] = true;
+  this.server.emit('tlsClientError', errors.codedError('ECONNRESET', 'socket hang up'), this);
+}
+
+/** True when somebody besides the server's own bookkeeping listens for the socket's 'error'. */
+function hasErrorListener(socket) {
+  return socket.listeners('error').some((fn) => fn !== onServerSocketError);
 }
 
 class TLSServer extends Server {
@@ -295,6 +332,10 @@ class TLSServer extends Server {
     socket._attach(handle, null, this.pauseOnConnect);
     const info = handle.secureInfo();
     if (info) socket._applySecure(info);
+    socket[kControlReleased] = false;
+    socket[kErrorEmitted] = false;
+    socket.on('error', onServerSocketError);
+    socket.on('close', onServerSocketClose);
     return socket;
   }
 
@@ -319,4 +360,4 @@ function createServer(options, listener) {
   return new TLSServer(options, listener);
 }
 
-module.exports = { connect, createServer, checkMaterial, TLSSocket, Server: TLSServer, checkServerIdentity: require('tls').checkServerIdentity, isIP: net.isIP };
+module.exports = { connect, createServer, checkMaterial, hasErrorListener, TLSSocket, Server: TLSServer, checkServerIdentity: require('tls').checkServerIdentity, isIP: net.isIP };

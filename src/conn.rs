@@ -98,6 +98,32 @@ impl Conn {
     }
   }
 
+  /// Reads and discards what has already arrived (`FIONREAD`), at most `cap` bytes, without
+  /// waiting and without touching a pending error or end of stream. Used before a TLS socket
+  /// on the runtime closes: its reader task may not have run since the peer's last records
+  /// (e.g. TLS 1.3 session tickets) came in, and closing a socket with unread bytes makes the
+  /// kernel reset the connection instead of closing it.
+  pub fn discard_arrived(&self, cap: usize) {
+    use std::os::fd::AsRawFd;
+    let fd = each!(self, s => s.as_raw_fd());
+    let mut avail: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int; `fd` is open while `self` lives.
+    if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut avail) } != 0 || avail <= 0 {
+      return;
+    }
+    let mut left = (avail as usize).min(cap);
+    let mut scratch = [0u8; 16 * 1024];
+    while left > 0 {
+      let want = left.min(scratch.len());
+      // SAFETY: `scratch` has `want` writable bytes; non-blocking by MSG_DONTWAIT.
+      let n = unsafe { libc::recv(fd, scratch.as_mut_ptr().cast(), want, libc::MSG_DONTWAIT) };
+      if n <= 0 {
+        return;
+      }
+      left -= n as usize;
+    }
+  }
+
   /// Endpoints as Node reports them (`remoteAddress` etc.); Unix sockets have none but a path.
   pub fn addresses(&self) -> AddrPair {
     match self {
@@ -142,6 +168,9 @@ pub fn split_addr(a: &SocketAddr) -> (String, u32, String) {
 /// record in one `writev`).
 pub struct ConnIo {
   conn: Arc<Conn>,
+  /// TLS transports (the default): the last reference takes what already arrived before the
+  /// descriptor closes (see `Conn::discard_arrived`). Plain sockets close as Node's do.
+  discard_on_drop: bool,
   ahead: Vec<u8>,
   pos: usize,
   /// The last fill did not fill the buffer: release it once consumed.
@@ -152,13 +181,20 @@ const READ_AHEAD: usize = 64 * 1024;
 
 impl ConnIo {
   pub fn new(conn: Arc<Conn>) -> Self {
-    ConnIo { conn, ahead: Vec::new(), pos: 0, drained: false }
+    ConnIo { conn, discard_on_drop: true, ahead: Vec::new(), pos: 0, drained: false }
+  }
+
+  /// The transport of a plain socket on the runtime: unread bytes at close reset the
+  /// connection, exactly as with Node.
+  pub fn plain(conn: Arc<Conn>) -> Self {
+    ConnIo { conn, discard_on_drop: false, ahead: Vec::new(), pos: 0, drained: false }
   }
 
   /// The connection and the bytes read ahead but not yet consumed.
-  pub fn into_parts(self) -> (Arc<Conn>, Vec<u8>) {
+  pub fn into_parts(mut self) -> (Arc<Conn>, Vec<u8>) {
+    self.discard_on_drop = false;
     let rest = self.ahead[self.pos..].to_vec();
-    (self.conn, rest)
+    (self.conn.clone(), rest)
   }
 
   fn take_ahead(&mut self, buf: &mut ReadBuf<'_>) {
@@ -174,6 +210,20 @@ impl ConnIo {
     }
   }
 }
+
+impl Drop for ConnIo {
+  fn drop(&mut self) {
+    // The descriptor closes with this last reference: a TLS peer's records that came in since
+    // the reader last ran (TLS 1.3 session tickets right after the handshake) must not turn
+    // the close into a reset.
+    if self.discard_on_drop && Arc::strong_count(&self.conn) == 1 {
+      self.conn.discard_arrived(DISCARD_AT_CLOSE);
+    }
+  }
+}
+
+/// Most bytes a closing TLS transport reads and drops (see `Conn::discard_arrived`).
+pub const DISCARD_AT_CLOSE: usize = 64 * 1024;
 
 impl AsyncRead for ConnIo {
   fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {

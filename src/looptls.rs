@@ -38,6 +38,31 @@ impl LoopTls {
     LoopTls { conn, leftover, shutdown_after_flush: false }
   }
 
+  /// Takes the ciphertext that arrived while the connection was on its way to Node's loop
+  /// (after the handshake, before JavaScript attached it) out of the kernel into `leftover`,
+  /// at most `cap` bytes. Node reads such bytes as they come; left in the kernel they would
+  /// turn a `destroy()` right after the handshake into a reset (a TLS 1.3 server's session
+  /// tickets arrive just then). Only what `FIONREAD` reports is read, so a pending socket
+  /// error or end of stream stays for the loop's first read to report.
+  pub fn pull_arrived(&mut self, stream: &PlainStream, cap: usize) {
+    let want = stream.available().min(cap);
+    if want == 0 {
+      return;
+    }
+    let start = self.leftover.len();
+    self.leftover.resize(start + want, 0);
+    let mut got = 0;
+    while got < want {
+      match stream.read(&mut self.leftover[start + got..]) {
+        Ok(0) => break,
+        Ok(n) => got += n,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        Err(_) => break,
+      }
+    }
+    self.leftover.truncate(start + got);
+  }
+
   /// Gives `data` (ciphertext) to rustls and collects the plaintext it opens in `plain`.
   /// An `Err` is a TLS failure (a bad record, an alert).
   fn feed(&mut self, mut data: &[u8], plain: &mut Plain<'_>, sink: &mut dyn FnMut(Got<'_>)) -> Result<bool, io::Error> {

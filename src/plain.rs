@@ -28,6 +28,14 @@ impl PlainStream {
     }
   }
 
+  /// Bytes the kernel holds ready to read (`FIONREAD`); 0 when it cannot tell.
+  pub fn available(&self) -> usize {
+    let mut n: c_int = 0;
+    // SAFETY: FIONREAD writes one int through the pointer; the descriptor is open.
+    let r = unsafe { libc::ioctl(self.fd(), libc::FIONREAD, &mut n) };
+    if r == 0 && n > 0 { n as usize } else { 0 }
+  }
+
   pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
     match self {
       PlainStream::Tcp(s) => (&*s).write(buf),

@@ -4,8 +4,9 @@
 //! known at once and JavaScript emits it on the next tick like Node. The accept loop runs on
 //! the runtime and `select!`s accept against the stop signal; a failed accept is reported and
 //! never ends the loop. Closing is two-phase: `close` stops accepting and drops the listening
-//! descriptor, then the loop emits `CLOSED`, and JavaScript calls `release` once it no longer
-//! needs events (which lets Node's event loop exit).
+//! descriptor, then the loop waits for the TLS handshakes still in flight (each reports its
+//! connection or its client error first) and emits `CLOSED`, and JavaScript calls `release`
+//! once it no longer needs events (which lets Node's event loop exit).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -114,9 +115,15 @@ async fn accept_loop(
   closing: Arc<std::sync::atomic::AtomicBool>,
   tls: Option<ServerSide>,
 ) {
+  // Handshakes in flight: each delivers its `CONNECTION` or `TLS_CLIENT_ERROR` before
+  // `CLOSED` is emitted, so closing never loses a connection that was already accepted (Node
+  // lets accepted connections finish; 'close' waits for them).
+  let mut handshakes = tokio::task::JoinSet::new();
   loop {
     let accepted = tokio::select! {
       _ = stop.notified() => break,
+      // Reap finished handshakes as they end (a panicked one is just gone).
+      Some(_) = handshakes.join_next(), if !handshakes.is_empty() => continue,
       r = accept(&listener) => r,
     };
     match accepted {
@@ -124,7 +131,7 @@ async fn accept_loop(
         None => emitter.emit(Ev::Connection(NativeSocket::from_conn(conn))),
         // Handshakes run concurrently, each on its own task, never in the accept loop.
         Some(side) => {
-          tokio::spawn(server_handshake(conn, side.clone(), emitter.clone()));
+          handshakes.spawn(server_handshake(conn, side.clone(), emitter.clone()));
         }
       },
       Err(_) if closing.load(std::sync::atomic::Ordering::SeqCst) => break,
@@ -143,6 +150,8 @@ async fn accept_loop(
     let _ = std::fs::remove_file(path);
   }
   drop(listener);
+  // Each handshake ends (done, failed, or its `handshake` timeout) and has reported itself.
+  while handshakes.join_next().await.is_some() {}
   emitter.emit(Ev::Closed);
 }
 

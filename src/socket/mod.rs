@@ -32,6 +32,10 @@ use crate::runtime::handle;
 mod io;
 mod options;
 
+/// Most ciphertext an established TLS connection takes out of the kernel when it is attached
+/// to Node's loop (see `LoopTls::pull_arrived`): session tickets and a first request fit.
+const PULL_ON_ATTACH: usize = 64 * 1024;
+
 
 /// Shared between the JavaScript handle and its tasks.
 #[derive(Default)]
@@ -95,7 +99,7 @@ impl SocketCore {
   pub fn open_plain(self: &Arc<Self>, conn: Arc<Conn>, first: Option<Ev>) {
     *lock(&self.conn) = Some(conn.clone());
     let reader = read_loop_plain(self.emitter.clone(), conn.clone());
-    self.spawn_io(reader, ConnIo::new(conn), false, first);
+    self.spawn_io(reader, ConnIo::plain(conn), false, first);
   }
 
   /// An encrypted connection is open over `conn`.
@@ -156,6 +160,13 @@ impl SocketCore {
   }
 
   pub fn close(&self) {
+    if *lock(&self.via_task) {
+      // TLS on the runtime: what already arrived is taken as Node's loop would have read it
+      // (see `Conn::discard_arrived`; sockets on Node's loop read it when attached).
+      if let Some(conn) = self.conn() {
+        conn.discard_arrived(crate::conn::DISCARD_AT_CLOSE);
+      }
+    }
     if let Some(p) = lock(&self.lp).take() {
       p.io().close();
     }
@@ -314,6 +325,10 @@ impl NativeSocket {
       .map_err(|e| Error::from_reason(format!("cannot detach the socket from tokio: {e}")))?;
       (stream, tls)
     };
+    let mut tls = tls;
+    if let Some(t) = tls.as_mut() {
+      t.pull_arrived(&stream, PULL_ON_ATTACH);
+    }
     let paused = self.core.emitter.is_paused();
     // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
     let is_tls = tls.is_some();
