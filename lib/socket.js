@@ -10,7 +10,7 @@ const net = require('net');
 const { binding, EV, setRef } = require('./native');
 const { installSurface } = require('./socket-surface');
 const errors = require('./errors');
-const { normalizeConnectArgs, validateConnectOptions, lookupAll } = require('./args');
+const { normalizeConnectArgs, validateConnectOptions, connectNumbers, lookupAll } = require('./args');
 
 const kEvents = Symbol('cio.events');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
@@ -55,6 +55,7 @@ class Socket extends Duplex {
     const [options, cb] = normalizeConnectArgs(args);
     if (this.destroyed) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
     validateConnectOptions(options);
+    this._connectNumbers = connectNumbers(options);
     if (typeof cb === 'function') this.once('connect', cb);
     if (options.timeout) this.setTimeout(options.timeout);
     this._newHandle();
@@ -113,8 +114,8 @@ class Socket extends Duplex {
         address: list[0].address,
         port,
         localAddress: options.localAddress,
-        localPort: options.localPort,
-        timeoutMs: options.connectTimeout > 0 ? options.connectTimeout : undefined,
+        localPort: this._connectNumbers.localPort,
+        timeoutMs: this._connectNumbers.connectTimeoutMs,
         noDelay: options.noDelay === true,
       });
     } catch (err) {
@@ -327,10 +328,9 @@ class Socket extends Duplex {
   // ---- timeouts, options, ref ---------------------------------------------------------------
 
   setTimeout(ms, cb) {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-      throw errors.codedError('ERR_OUT_OF_RANGE',
-        `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`, RangeError);
-    }
+    // Node's getTimerDuration: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, and above 2^31-1 ms a
+    // TimeoutOverflowWarning and that maximum (a plain timer would fire after 1 ms instead).
+    const duration = errors.timerDuration(ms, 'msecs');
     this.timeout = ms;
     this._timeoutMs = ms;
     this._clearTimer();
@@ -339,7 +339,7 @@ class Socket extends Duplex {
       else this.once('timeout', cb);
     }
     if (ms > 0 && !this.destroyed) {
-      this._timer = setTimeout(() => this._onTimeout(), ms);
+      this._timer = setTimeout(() => this._onTimeout(), duration);
       this._timer.unref();
     }
     return this;
@@ -369,8 +369,17 @@ class Socket extends Duplex {
   }
 
   setKeepAlive(enable = false, initialDelay = 0) {
-    const secs = Math.floor(Math.max(0, Number(initialDelay) || 0) / 1000);
-    if (this._handle && !this.connecting) this._handle.setKeepAlive(Boolean(enable), secs);
+    // Node's ~~(ms / 1000) seconds; Node ignores what the system makes of it (a delay the
+    // kernel refuses leaves keep-alive on with its default delay), and so does cio.
+    let secs = ~~(initialDelay / 1000);
+    if (secs < 0) secs = 0;
+    if (this._handle && !this.connecting) {
+      try {
+        this._handle.setKeepAlive(Boolean(enable), secs);
+      } catch (err) {
+        debug('setKeepAlive(%s, %d) not applied: %s', enable, secs, err.message);
+      }
+    }
     else if (!this.destroyed) this.once('connect', () => this.setKeepAlive(enable, initialDelay));
     return this;
   }
