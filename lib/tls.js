@@ -247,10 +247,9 @@ class TLSSocket extends Socket {
   }
 
   getPeerCertificate(detailed) {
-    if (!this._peerChain) {
-      if (!this._handle) return null;
-      this._peerChain = this._handle.peerCertificates();
-    }
+    // Like Node's: null once the socket is destroyed (its handle gone), even when read before.
+    if (!this._handle) return null;
+    if (!this._peerChain) this._peerChain = this._handle.peerCertificates();
     if (this._peerChain.length === 0) return {};
     // fresh objects each call: linking the detailed chain must not leak into a later plain call
     const chain = this._peerChain.map((cert) => Object.assign({}, cert));
