@@ -363,8 +363,14 @@ class Socket extends Duplex {
   }
 
   setNoDelay(noDelay = true) {
-    if (this._handle && !this.connecting) this._handle.setNoDelay(Boolean(noDelay));
-    else if (!this.destroyed) this.once('connect', () => this.setNoDelay(noDelay));
+    if (this._handle && !this.connecting) {
+      try {
+        this._handle.setNoDelay(Boolean(noDelay));
+      } catch (err) {
+        // Node ignores what the system says here too; no native error text reaches the caller
+        debug('setNoDelay(%s) not applied: %s', noDelay, err.message);
+      }
+    } else if (!this.destroyed) this.once('connect', () => this.setNoDelay(noDelay));
     return this;
   }
 
@@ -379,8 +385,7 @@ class Socket extends Duplex {
       } catch (err) {
         debug('setKeepAlive(%s, %d) not applied: %s', enable, secs, err.message);
       }
-    }
-    else if (!this.destroyed) this.once('connect', () => this.setKeepAlive(enable, initialDelay));
+    } else if (!this.destroyed) this.once('connect', () => this.setKeepAlive(enable, initialDelay));
     return this;
   }
 
