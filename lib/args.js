@@ -22,7 +22,8 @@ function normalizeConnectArgs(args) {
   return [options, cb];
 }
 
-// Node's synchronous argument checks on a normalised connect options object.
+// Node's synchronous argument checks on a normalised connect options object; returns the
+// checked numbers for the native side (connectNumbers).
 function validateConnectOptions(options) {
   if (options.path !== undefined && options.path !== null && options.path !== '') {
     if (typeof options.path !== 'string') throw errors.invalidArgType('options.path', 'of type string', options.path);
@@ -32,7 +33,7 @@ function validateConnectOptions(options) {
     }
     errors.validatePort(options.port);
   }
-  connectNumbers(options);
+  return connectNumbers(options);
 }
 
 // The numbers a connect hands to the native side, checked so that none wraps around on its
@@ -92,4 +93,4 @@ function backlogOf(value) {
   return Math.min(Math.floor(value), 2 ** 31 - 1);
 }
 
-module.exports = { normalizeConnectArgs, normalizeListenArgs, validateConnectOptions, connectNumbers, lookupAll };
+module.exports = { normalizeConnectArgs, normalizeListenArgs, validateConnectOptions, lookupAll };

@@ -10,7 +10,7 @@ const net = require('net');
 const { binding, EV, setRef } = require('./native');
 const { installSurface } = require('./socket-surface');
 const errors = require('./errors');
-const { normalizeConnectArgs, validateConnectOptions, connectNumbers, lookupAll } = require('./args');
+const { normalizeConnectArgs, validateConnectOptions, lookupAll } = require('./args');
 
 const kEvents = Symbol('cio.events');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
@@ -54,8 +54,7 @@ class Socket extends Duplex {
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
     if (this.destroyed) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
-    validateConnectOptions(options);
-    this._connectNumbers = connectNumbers(options);
+    this._connectNumbers = validateConnectOptions(options);
     if (typeof cb === 'function') this.once('connect', cb);
     if (options.timeout) this.setTimeout(options.timeout);
     this._newHandle();
