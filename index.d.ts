@@ -199,7 +199,10 @@ declare namespace buildCio {
     maxVersion?: TlsVersion;
     /** cio: allow TLS session resumption (tickets / session ids). */
     sessionResumption?: boolean;
-    /** Milliseconds a TLS handshake may take (`ERR_TLS_HANDSHAKE_TIMEOUT`); 0 for no limit. */
+    /**
+     * Milliseconds a TLS handshake may take (`ERR_TLS_HANDSHAKE_TIMEOUT`); 0 for no limit.
+     * A non-negative finite number; above 2147483647 it is truncated (TimeoutOverflowWarning).
+     */
     handshakeTimeout?: number;
     /** Keep the writable side open after the peer ended (Node's `allowHalfOpen`). */
     allowHalfOpen?: boolean;
@@ -258,9 +261,10 @@ declare namespace buildCio {
     pauseOnConnect?: boolean;
     /**
      * TLS: return false to reject the client; `name` is the peer's subject CN. Called with
-     * the server-client context as `this`. Default: allow all.
+     * the server-client context as `this`. Default: allow all. May return a Promise: the
+     * connection waits until it settles; `true` admits, `false` or a rejection refuses.
      */
-    isClientAllowed?: (this: ServerClientContext, name: string | undefined, peerCert: PeerCertificate | EmptyPeerCertificate) => boolean;
+    isClientAllowed?: (this: ServerClientContext, name: string | undefined, peerCert: PeerCertificate | EmptyPeerCertificate) => boolean | PromiseLike<boolean>;
     /**
      * TLS: called instead of the default rejection (an `ERR_CIO_CLIENT_REJECTED` 'error' on the
      * socket, then destroy). The caller decides what to send and when to close.

@@ -22,7 +22,8 @@ function normalizeConnectArgs(args) {
   return [options, cb];
 }
 
-// Node's synchronous argument checks on a normalised connect options object.
+// Node's synchronous argument checks on a normalised connect options object; returns the
+// checked numbers for the native side (connectNumbers).
 function validateConnectOptions(options) {
   if (options.path !== undefined && options.path !== null && options.path !== '') {
     if (typeof options.path !== 'string') throw errors.invalidArgType('options.path', 'of type string', options.path);
@@ -32,6 +33,24 @@ function validateConnectOptions(options) {
     }
     errors.validatePort(options.port);
   }
+  return connectNumbers(options);
+}
+
+// The numbers a connect hands to the native side, checked so that none wraps around on its
+// way to a u32: `localPort` as Node checks it (a number when truthy) and then as a port
+// (ERR_SOCKET_BAD_PORT rather than binding port 70000 - 65536), and cio's `connectTimeout`
+// as Node checks a timer duration. Returns { localPort, connectTimeoutMs } (undefined: none).
+function connectNumbers(options) {
+  let localPort;
+  if (options.localPort) {
+    errors.validateNumber(options.localPort, 'options.localPort');
+    localPort = errors.validatePort(options.localPort, 'options.localPort');
+  }
+  let connectTimeoutMs;
+  if (options.connectTimeout !== undefined && options.connectTimeout !== null) {
+    connectTimeoutMs = errors.nativeMs(errors.timerDuration(options.connectTimeout, 'options.connectTimeout')) || undefined;
+  }
+  return { localPort, connectTimeoutMs };
 }
 
 // Resolves `host` to every address (options.lookup, family and hints as Node's connect
@@ -53,16 +72,25 @@ function normalizeListenArgs(args) {
   if (first !== null && typeof first === 'object') {
     const o = first;
     errors.refuseUnsupported(o, ['readableAll', 'writableAll', 'reusePort', 'signal', 'fd', 'handle'], 'the listen option');
-    return { port: o.port, host: o.host, path: o.path, backlog: o.backlog, ipv6Only: o.ipv6Only };
+    return { port: o.port, host: o.host, path: o.path, backlog: backlogOf(o.backlog), ipv6Only: o.ipv6Only };
   }
   if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) {
-    return { path: first, backlog: typeof args[1] === 'number' ? args[1] : undefined };
+    return { path: first, backlog: backlogOf(args[1]) };
   }
   const out = { port: first };
   let i = 1;
   if (typeof args[i] === 'string') out.host = args[i++];
-  if (typeof args[i] === 'number') out.backlog = args[i];
+  out.backlog = backlogOf(args[i]);
   return out;
+}
+
+// A listen backlog as the native side takes it (an i32). Node accepts any value here and
+// lets the kernel cap it; so does cio, but a value that is not a usable count (not a number,
+// NaN, <= 0) means the default (511, as Node's `backlog || 511`) and a huge one is capped,
+// never wrapped around.
+function backlogOf(value) {
+  if (typeof value !== 'number' || !(value >= 1)) return undefined;
+  return Math.min(Math.floor(value), 2 ** 31 - 1);
 }
 
 module.exports = { normalizeConnectArgs, normalizeListenArgs, validateConnectOptions, lookupAll };

@@ -134,7 +134,16 @@ class Cio {
     const context = made.context
     context.cio = this
     delete context[product]
-    const result = chain.run({ context })
+    // A run that fails after its socket or server was made must not leave it behind, owned
+    // by nobody (a connecting client would crash the process with an uncaught ECONNREFUSED
+    // or leak its connection): whatever this run put on the context is destroyed / closed,
+    // also when the failure comes later, after a pause.
+    const result = chain.run({
+      context,
+      done(error, outcome) {
+        if (outcome && outcome.failed) discard(context, product)
+      },
+    })
     debug('%s chain run: %s', kind, result.failed ? `failed (${result.failed.reason})` : result.stopped ? 'stopped' : 'done')
     // Node throws argument errors (a bad port, a wrong type) synchronously; so does cio,
     // rather than reporting them as a failed run.
@@ -152,6 +161,15 @@ class Cio {
   server(options) {
     return this._run(this.getServerChain(), options, 'server', 'server')
   }
+}
+
+function discard(context, product) {
+  if (!Object.prototype.hasOwnProperty.call(context, product)) return
+  const made = context[product]
+  if (!made || typeof made !== 'object') return
+  debug('failed run: discarding its %s', product)
+  if (typeof made.destroy === 'function') made.destroy() // a client socket
+  else if (typeof made.close === 'function') made.close() // a server (listening or not)
 }
 
 /**

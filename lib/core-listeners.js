@@ -5,6 +5,7 @@
 // `after` constraints, so a user listener can never reorder them relative to each other.
 
 const net = require('./net')
+const { invalidArgType } = require('./errors')
 const { moveAliases, readMaterial, unableToRead } = require('./material')
 const { installRelisten, relistenSettings } = require('./relisten')
 const debug = require('util').debuglog('cio') // NODE_DEBUG=cio
@@ -65,8 +66,24 @@ function createClient() {
   })
 }
 
+/** The server's decision callbacks must be functions (a list of names belongs in allowClients). */
+function checkCallbacks(context) {
+  for (const name of ['isClientAllowed', 'rejectClient']) {
+    const value = context[name]
+    if (value !== undefined && value !== null && typeof value !== 'function') {
+      const hint = Array.isArray(value) ? ' (for a list of names, use allowClients)' : ''
+      const error = invalidArgType(`options.${name}`, 'of type function', value)
+      error.message += hint
+      return error
+    }
+  }
+  return null
+}
+
 function createServer() {
   return withOptions({ id: 'cio/createServer', after: ['cio/ensure-certs'] }, function createServerCore(control, context) {
+    const bad = checkCallbacks(context)
+    if (bad) return failClearly(control, bad)
     let server
     try {
       server = net.createServer(context)
@@ -120,7 +137,13 @@ function emitNewServerClient(cio) {
     })
 }
 
-/** Only for secure servers: name = peer subject CN; isClientAllowed decides (default allow). */
+/**
+ * Only for secure servers: name = peer subject CN; isClientAllowed decides (default allow).
+ * A decision may be a Promise (any thenable): the run pauses, so the connection is not
+ * announced and none of its bytes reach user code until it settles; true (truthy) admits,
+ * false or a rejection refuses exactly as a synchronous false does. A client that leaves
+ * meanwhile ends the run quietly: never announced, never rejected, nothing thrown.
+ */
 function authenticateClient(cio) {
   return withOptions({ id: 'cio/authenticate-client' }, function authenticateClientCore(control, context) {
     // No isClientAllowed: every client is allowed, and its certificate need not be decoded.
@@ -128,26 +151,78 @@ function authenticateClient(cio) {
     const socket = context.serverClient
     const peer = (typeof socket.getPeerCertificate === 'function' && socket.getPeerCertificate()) || {}
     const name = peer.subject ? peer.subject.CN : undefined
-    if (context.isClientAllowed(name, peer)) return
-    cio._rejected.add(socket)
-    // the server decided: not a 'tlsClientError'
-    if (typeof socket._releaseControl === 'function') socket._releaseControl()
-    debug('client rejected by isClientAllowed: %s', name)
-    // Discard whatever the rejected client sent (nobody in the application listens) and keep
-    // reading, so its end-of-stream is seen and the socket closes after rejectClient's end().
-    socket.resume()
-    if (typeof context.rejectClient === 'function') {
-      context.rejectClient(socket, name, peer)
-    } else {
-      const error = new Error('Client Rejected: ' + name)
-      error.code = 'ERR_CIO_CLIENT_REJECTED'
-      // never an uncaught 'error': only emitted when somebody listens for it
-      if (require('./tls').hasErrorListener(socket)) socket.emit('error', error)
-      socket.destroy()
+    const verdict = context.isClientAllowed(name, peer)
+    if (!isThenable(verdict)) {
+      if (!verdict) rejectClient(cio, control, context, socket, name, peer)
+      return
     }
-    if (context.server) context.server.emit('clientRejected', name, peer)
-    control.stop('Client Rejected: ' + name)
+    awaitVerdict(cio, control, context, socket, name, peer, verdict)
   })
+}
+
+function isThenable(value) {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function'
+}
+
+function awaitVerdict(cio, control, context, socket, name, peer, verdict) {
+  const resume = control.pause('isClientAllowed pending')
+  let settled = false
+  // Nobody listens on the socket yet: a reset meanwhile must not become an uncaught 'error'.
+  const onError = (error) => debug('client %s failed while isClientAllowed was pending: %s', name, error.code || error.message)
+  const onClose = () => {
+    if (settled) return
+    settled = true
+    debug('client %s left while isClientAllowed was pending', name)
+    control.stop('Client disconnected before isClientAllowed decided: ' + name)
+  }
+  socket.on('error', onError)
+  socket.once('close', onClose)
+  const settle = (allowed, reason) => {
+    if (settled) return
+    settled = true
+    socket.removeListener('error', onError)
+    socket.removeListener('close', onClose)
+    if (socket.destroyed) {
+      control.stop('Client disconnected before isClientAllowed decided: ' + name)
+      return
+    }
+    if (allowed) {
+      resume()
+      return
+    }
+    if (reason !== undefined) debug('isClientAllowed rejected for %s: %s', name, reason && reason.message)
+    try {
+      rejectClient(cio, control, context, socket, name, peer)
+    } catch (error) {
+      control.fail('caught error', error) // as a throwing listener fails the run (the socket is destroyed)
+    }
+  }
+  // Settled outside the promise job, so that an exception in what follows (a 'secureConnection'
+  // listener, rejectClient) is uncaught as in the synchronous case, never an unhandled rejection.
+  Promise.resolve(verdict).then(
+    (allowed) => process.nextTick(settle, Boolean(allowed)),
+    (reason) => process.nextTick(settle, false, reason === undefined ? null : reason))
+}
+
+function rejectClient(cio, control, context, socket, name, peer) {
+  cio._rejected.add(socket)
+  // the server decided: not a 'tlsClientError'
+  if (typeof socket._releaseControl === 'function') socket._releaseControl()
+  debug('client rejected by isClientAllowed: %s', name)
+  // Discard whatever the rejected client sent (nobody in the application listens) and keep
+  // reading, so its end-of-stream is seen and the socket closes after rejectClient's end().
+  socket.resume()
+  if (typeof context.rejectClient === 'function') {
+    context.rejectClient(socket, name, peer)
+  } else {
+    const error = new Error('Client Rejected: ' + name)
+    error.code = 'ERR_CIO_CLIENT_REJECTED'
+    // never an uncaught 'error': only emitted when somebody listens for it
+    if (require('./tls').hasErrorListener(socket)) socket.emit('error', error)
+    socket.destroy()
+  }
+  if (context.server) context.server.emit('clientRejected', name, peer)
+  control.stop('Client Rejected: ' + name)
 }
 
 const clientListeners = () =>

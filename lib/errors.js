@@ -85,9 +85,47 @@ function validatePort(port, name = 'Port', allowZero = true) {
   return port | 0;
 }
 
+// Node's ERR_INVALID_ARG_TYPE: 'The "options.x" property ...' for a dotted name, else 'argument'.
 function invalidArgType(name, expected, actual) {
+  const kind = name.includes('.') ? 'property' : 'argument';
   return codedError('ERR_INVALID_ARG_TYPE',
-    `The "${name}" argument must be ${expected}. Received ${specificType(actual)}`, TypeError);
+    `The "${name}" ${kind} must be ${expected}. Received ${specificType(actual)}`, TypeError);
+}
+
+// Node's ERR_OUT_OF_RANGE (big integers written with '_' separators, as Node does).
+function outOfRange(name, range, actual) {
+  let received = util.inspect(actual);
+  if (Number.isInteger(actual) && Math.abs(actual) > 2 ** 32) {
+    received = String(actual).replace(/(\d)(?=(\d{3})+$)/g, '$1_');
+  }
+  return codedError('ERR_OUT_OF_RANGE',
+    `The value of "${name}" is out of range. It must be ${range}. Received ${received}`, RangeError);
+}
+
+// Node's validateNumber (no bounds).
+function validateNumber(value, name) {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  return value;
+}
+
+// Node's getTimerDuration: a number, finite and >= 0; above what a timer can hold (2^31 - 1
+// ms) it is truncated with Node's TimeoutOverflowWarning. Every millisecond count that reaches
+// a timer or the native side goes through it, so none wraps around.
+const TIMEOUT_MAX = 2 ** 31 - 1;
+function timerDuration(msecs, name) {
+  validateNumber(msecs, name);
+  if (msecs < 0 || !Number.isFinite(msecs)) throw outOfRange(name, 'a non-negative finite number', msecs);
+  if (msecs > TIMEOUT_MAX) {
+    process.emitWarning(`${msecs} does not fit into a 32-bit signed integer.\nTimer duration was truncated to ${TIMEOUT_MAX}.`,
+      'TimeoutOverflowWarning');
+    return TIMEOUT_MAX;
+  }
+  return msecs;
+}
+
+// A millisecond count as the native side takes it (a whole number in 1..2^31-1, 0 = none).
+function nativeMs(msecs) {
+  return msecs > 0 ? Math.max(1, Math.floor(msecs)) : 0;
 }
 
 // Options cio does not implement are refused, never silently ignored (false/null/undefined
@@ -109,4 +147,9 @@ module.exports = {
   codedError,
   validatePort,
   invalidArgType,
+  outOfRange,
+  validateNumber,
+  timerDuration,
+  nativeMs,
+  TIMEOUT_MAX,
 };

@@ -8,13 +8,15 @@ const debug = require('util').debuglog('cio') // NODE_DEBUG=cio
 
 const DEFAULT_RETRY_DELAY = 3000
 const DEFAULT_MAX_RETRIES = 3
+const MAX_DELAY = 2 ** 31 - 1
 
 /** Reads retryDelay/maxRetries from the context; returns { settings } or { error }. */
 function relistenSettings(context) {
   const retryDelay = context.retryDelay == null ? DEFAULT_RETRY_DELAY : context.retryDelay
   const maxRetries = context.maxRetries == null ? DEFAULT_MAX_RETRIES : context.maxRetries
-  if (typeof retryDelay !== 'number' || !Number.isFinite(retryDelay) || retryDelay < 0) {
-    return { error: codedError(`retryDelay must be a non-negative number of milliseconds, got: ${String(retryDelay)}`,
+  // at most what a timer holds: a longer delay would make Node's setTimeout fire after 1 ms
+  if (typeof retryDelay !== 'number' || !Number.isFinite(retryDelay) || retryDelay < 0 || retryDelay > MAX_DELAY) {
+    return { error: codedError(`retryDelay must be a non-negative number of milliseconds (at most ${MAX_DELAY}), got: ${String(retryDelay)}`,
       'ERR_CIO_INVALID_OPTION', { option: 'retryDelay' }) }
   }
   if (!Number.isInteger(maxRetries) || maxRetries < 0) {

@@ -34,7 +34,8 @@ class Server extends EventEmitter {
     this._address = null;
     this._connections = 0;
     this._refed = true;
-    this._closeEmitted = true;
+    this._closesOwed = 0; // 'close' events owed (one per close() while drained, as Node emits)
+    this._closeOnDrain = false; // a close() waits for CLOSED to know whether it owes a 'close'
     this._connectionEvent = 'connection';
     this._events_ = (batch) => this._onBatch(batch);
     if (typeof connectionListener === 'function') this.on(this._connectionEvent, connectionListener);
@@ -54,7 +55,6 @@ class Server extends EventEmitter {
       errors.validatePort(opts.port, 'options.port');
     }
     if (cb) this.once('listening', cb);
-    this._closeEmitted = false;
     if (opts.path !== undefined) {
       this._bind({ path: opts.path, backlog: opts.backlog });
       return this;
@@ -152,10 +152,16 @@ class Server extends EventEmitter {
     proceed();
   }
 
+  // Node's Server.prototype.close: a callback given while the server is not listening gets
+  // ERR_SERVER_NOT_RUNNING, from the 'close' event that close() still emits (Node emits one
+  // per close() call made while drained, on the next tick). cio's listening descriptor closes
+  // asynchronously (`_closing`), so an owed 'close' waits for it to be gone.
   close(cb) {
     if (typeof cb === 'function') {
       if (!this._handle) {
-        this.once('close', () => cb(errors.codedError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')));
+        this.once('close', function close() {
+          cb(errors.codedError('ERR_SERVER_NOT_RUNNING', 'Server is not running.'));
+        });
       } else {
         this.once('close', cb);
       }
@@ -165,6 +171,12 @@ class Server extends EventEmitter {
       this._closing = this._handle;
       this._handle = null;
       this._closing.close();
+      // Whether this close() owes a 'close' now is known once the accept loop reports CLOSED:
+      // TLS handshakes it accepted before may still bring connections (Node counts those as
+      // connections from their TCP accept).
+      this._closeOnDrain = true;
+    } else if (this._connections === 0) {
+      this._closesOwed++;
     }
     this._emitCloseIfDrained();
     return this;
@@ -175,18 +187,27 @@ class Server extends EventEmitter {
       this._closing.release();
       this._closing = null;
     }
+    if (this._closeOnDrain) {
+      this._closeOnDrain = false;
+      if (this._connections === 0) this._closesOwed++;
+    }
     this._emitCloseIfDrained();
   }
 
   _connectionClosed() {
     this._connections--;
+    // Node's socket close calls server._emitCloseIfDrained(): once the server is closed, the
+    // last connection to go emits 'close'.
+    if (this._connections === 0 && !this._handle && !this._closeOnDrain) this._closesOwed++;
     this._emitCloseIfDrained();
   }
 
+  // Node's _emitCloseIfDrained: 'close' on the next tick, as many as close() calls and
+  // closed-server drains asked for (each was owed only when nothing was left open); here
+  // also not before the listening descriptor is gone.
   _emitCloseIfDrained() {
-    if (this._handle || this._closing || this._connections > 0 || this._closeEmitted) return;
-    this._closeEmitted = true;
-    process.nextTick(() => this.emit('close'));
+    if (this._closing) return;
+    for (; this._closesOwed > 0; this._closesOwed--) process.nextTick(emitCloseNT, this);
   }
 
   address() {
@@ -208,6 +229,11 @@ class Server extends EventEmitter {
   unref() {
     return setRef(this, false);
   }
+}
+
+function emitCloseNT(server) {
+  debug('server emit close');
+  server.emit('close');
 }
 
 module.exports = { Server, normalizeListenArgs };

@@ -54,7 +54,7 @@ class Socket extends Duplex {
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
     if (this.destroyed) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
-    validateConnectOptions(options);
+    this._connectNumbers = validateConnectOptions(options);
     if (typeof cb === 'function') this.once('connect', cb);
     if (options.timeout) this.setTimeout(options.timeout);
     this._newHandle();
@@ -113,8 +113,8 @@ class Socket extends Duplex {
         address: list[0].address,
         port,
         localAddress: options.localAddress,
-        localPort: options.localPort,
-        timeoutMs: options.connectTimeout > 0 ? options.connectTimeout : undefined,
+        localPort: this._connectNumbers.localPort,
+        timeoutMs: this._connectNumbers.connectTimeoutMs,
         noDelay: options.noDelay === true,
       });
     } catch (err) {
@@ -327,10 +327,9 @@ class Socket extends Duplex {
   // ---- timeouts, options, ref ---------------------------------------------------------------
 
   setTimeout(ms, cb) {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-      throw errors.codedError('ERR_OUT_OF_RANGE',
-        `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${ms}`, RangeError);
-    }
+    // Node's getTimerDuration: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, and above 2^31-1 ms a
+    // TimeoutOverflowWarning and that maximum (a plain timer would fire after 1 ms instead).
+    const duration = errors.timerDuration(ms, 'msecs');
     this.timeout = ms;
     this._timeoutMs = ms;
     this._clearTimer();
@@ -339,7 +338,7 @@ class Socket extends Duplex {
       else this.once('timeout', cb);
     }
     if (ms > 0 && !this.destroyed) {
-      this._timer = setTimeout(() => this._onTimeout(), ms);
+      this._timer = setTimeout(() => this._onTimeout(), duration);
       this._timer.unref();
     }
     return this;
@@ -363,15 +362,29 @@ class Socket extends Duplex {
   }
 
   setNoDelay(noDelay = true) {
-    if (this._handle && !this.connecting) this._handle.setNoDelay(Boolean(noDelay));
-    else if (!this.destroyed) this.once('connect', () => this.setNoDelay(noDelay));
+    if (this._handle && !this.connecting) {
+      try {
+        this._handle.setNoDelay(Boolean(noDelay));
+      } catch (err) {
+        // Node ignores what the system says here too; no native error text reaches the caller
+        debug('setNoDelay(%s) not applied: %s', noDelay, err.message);
+      }
+    } else if (!this.destroyed) this.once('connect', () => this.setNoDelay(noDelay));
     return this;
   }
 
   setKeepAlive(enable = false, initialDelay = 0) {
-    const secs = Math.floor(Math.max(0, Number(initialDelay) || 0) / 1000);
-    if (this._handle && !this.connecting) this._handle.setKeepAlive(Boolean(enable), secs);
-    else if (!this.destroyed) this.once('connect', () => this.setKeepAlive(enable, initialDelay));
+    // Node's ~~(ms / 1000) seconds; Node ignores what the system makes of it (a delay the
+    // kernel refuses leaves keep-alive on with its default delay), and so does cio.
+    let secs = ~~(initialDelay / 1000);
+    if (secs < 0) secs = 0;
+    if (this._handle && !this.connecting) {
+      try {
+        this._handle.setKeepAlive(Boolean(enable), secs);
+      } catch (err) {
+        debug('setKeepAlive(%s, %d) not applied: %s', enable, secs, err.message);
+      }
+    } else if (!this.destroyed) this.once('connect', () => this.setKeepAlive(enable, initialDelay));
     return this;
   }
 

@@ -59,16 +59,24 @@ function nativeOptions(options, isServer) {
       }
       out[name] = v;
     }
-    if (options.handshakeTimeout !== undefined) {
-      const t = Number(options.handshakeTimeout);
-      if (!Number.isInteger(t) || t < 0) throw errors.invalidArgType('options.handshakeTimeout', 'a non-negative integer', options.handshakeTimeout);
-      out.handshakeTimeout = t;
-    }
+    const t = handshakeTimeout(options);
+    if (t !== undefined) out.handshakeTimeout = t;
   } else {
     out.rejectUnauthorized = options.rejectUnauthorized !== false;
     out.checkServerIdentity = typeof options.checkServerIdentity !== 'function';
   }
   return out;
+}
+
+// `handshakeTimeout` (ms) as the native side takes it: undefined when not given (the server's
+// default, 120000 as Node's, applies), 0 for no limit. Checked as Node checks it
+// (validateNumber: ERR_INVALID_ARG_TYPE) and as Node's socket.setTimeout then checks the
+// value it is given (ERR_OUT_OF_RANGE when negative, NaN or infinite; truncated to 2^31-1 ms
+// with a TimeoutOverflowWarning), so nothing wraps around on its way to a u32.
+function handshakeTimeout(options) {
+  const value = options.handshakeTimeout;
+  if (value === undefined || value === null) return undefined;
+  return errors.nativeMs(errors.timerDuration(value, 'options.handshakeTimeout'));
 }
 
 function createContext(options, isServer) {
@@ -178,6 +186,7 @@ class TLSSocket extends Socket {
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
     this._tlsOptions = options;
+    this._handshakeTimeout = handshakeTimeout(options);
     this._context = clientContext(options);
     const host = options.host || 'localhost';
     this._servername = options.servername || host;
@@ -187,7 +196,7 @@ class TLSSocket extends Socket {
 
   _startConnect(params) {
     this._startEvents();
-    const t = this._tlsOptions.handshakeTimeout;
+    const t = this._handshakeTimeout;
     this._handle.connectTls(params, this._context, this._servername, t > 0 ? t : undefined);
   }
 
@@ -238,10 +247,9 @@ class TLSSocket extends Socket {
   }
 
   getPeerCertificate(detailed) {
-    if (!this._peerChain) {
-      if (!this._handle) return null;
-      this._peerChain = this._handle.peerCertificates();
-    }
+    // Like Node's: null once the socket is destroyed (its handle gone), even when read before.
+    if (!this._handle) return null;
+    if (!this._peerChain) this._peerChain = this._handle.peerCertificates();
     if (this._peerChain.length === 0) return {};
     // fresh objects each call: linking the detailed chain must not leak into a later plain call
     const chain = this._peerChain.map((cert) => Object.assign({}, cert));

@@ -21,9 +21,12 @@ pub use crate::plain::PlainStream;
 pub(crate) const UV_READABLE: c_int = 1;
 pub(crate) const UV_WRITABLE: c_int = 2;
 const UV_POLL: c_int = 8;
+pub(crate) const UV_CHECK: c_int = 2;
+pub(crate) const UV_IDLE: c_int = 6;
 
 pub(crate) type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
 pub(crate) type CloseCb = unsafe extern "C" fn(*mut c_void);
+pub(crate) type CheckCb = unsafe extern "C" fn(*mut c_void);
 
 pub(crate) struct Uv {
   pub(crate) handle_size: unsafe extern "C" fn(c_int) -> usize,
@@ -33,6 +36,12 @@ pub(crate) struct Uv {
   pub(crate) close: unsafe extern "C" fn(*mut c_void, Option<CloseCb>),
   pub(crate) ref_: unsafe extern "C" fn(*mut c_void),
   pub(crate) unref: unsafe extern "C" fn(*mut c_void),
+  pub(crate) check_init: unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int,
+  pub(crate) check_start: unsafe extern "C" fn(*mut c_void, CheckCb) -> c_int,
+  pub(crate) check_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
+  pub(crate) idle_init: unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int,
+  pub(crate) idle_start: unsafe extern "C" fn(*mut c_void, CheckCb) -> c_int,
+  pub(crate) idle_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
 }
 
 pub(crate) fn uv() -> Option<&'static Uv> {
@@ -55,6 +64,12 @@ pub(crate) fn uv() -> Option<&'static Uv> {
         close: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, Option<CloseCb>)>(sym(c"uv_close")?),
         ref_: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void)>(sym(c"uv_ref")?),
         unref: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void)>(sym(c"uv_unref")?),
+        check_init: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int>(sym(c"uv_check_init")?),
+        check_start: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, CheckCb) -> c_int>(sym(c"uv_check_start")?),
+        check_stop: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void) -> c_int>(sym(c"uv_check_stop")?),
+        idle_init: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int>(sym(c"uv_idle_init")?),
+        idle_start: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void, CheckCb) -> c_int>(sym(c"uv_idle_start")?),
+        idle_stop: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void) -> c_int>(sym(c"uv_idle_stop")?),
       })
     }
   })
@@ -109,6 +124,33 @@ impl PollBase {
     Some(PollBase { env, handle, handle_len, callback: callback_ref, async_ctx })
   }
 
+  /// A libuv check (`UV_CHECK`) or idle (`UV_IDLE`) handle on the same loop whose `data`
+  /// points at `owner`; a check handle is referenced (while active it keeps the loop running,
+  /// as Node's pending shutdown request does), an idle one is not. Null when it cannot be
+  /// made. Free it with `close_watcher`.
+  ///
+  /// # Safety
+  /// JavaScript thread; `owner` outlives the handle (closed before the owner is freed).
+  pub unsafe fn new_watcher<T>(&self, kind: c_int, owner: *const T) -> *mut c_void {
+    let Some(uv) = uv() else { return ptr::null_mut() };
+    let mut lp: *mut sys::uv_loop_s = ptr::null_mut();
+    if sys::napi_get_uv_event_loop(self.env, &mut lp) != sys::Status::napi_ok || lp.is_null() {
+      return ptr::null_mut();
+    }
+    let len = watcher_len(uv, kind);
+    let handle = Box::into_raw(vec![0u8; len].into_boxed_slice()).cast::<c_void>();
+    let init = if kind == UV_CHECK { uv.check_init } else { uv.idle_init };
+    if init(lp.cast(), handle) != 0 {
+      drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(handle.cast::<u8>(), len)));
+      return ptr::null_mut();
+    }
+    *handle.cast::<*const T>() = owner;
+    if kind != UV_CHECK {
+      (uv.unref)(handle);
+    }
+    handle
+  }
+
   /// Points the handle's `data` (libuv's first field) at its owner.
   ///
   /// # Safety
@@ -147,3 +189,29 @@ impl PollBase {
   }
 }
 
+
+fn watcher_len(uv: &Uv, kind: c_int) -> usize {
+  // SAFETY: libuv's uv_handle_size takes any handle type.
+  unsafe { (uv.handle_size)(kind) }.max(std::mem::size_of::<*mut c_void>())
+}
+
+/// Closes a check or idle handle made by `PollBase::new_watcher`; its memory goes in the
+/// close callback.
+///
+/// # Safety
+/// JavaScript thread; `handle` is an open handle of that `kind`.
+pub(crate) unsafe fn close_watcher(handle: *mut c_void, kind: c_int) {
+  unsafe extern "C" fn free_check(handle: *mut c_void) {
+    if let Some(uv) = uv() {
+      drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(handle.cast::<u8>(), watcher_len(uv, UV_CHECK))));
+    }
+  }
+  unsafe extern "C" fn free_idle(handle: *mut c_void) {
+    if let Some(uv) = uv() {
+      drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(handle.cast::<u8>(), watcher_len(uv, UV_IDLE))));
+    }
+  }
+  if let Some(uv) = uv() {
+    (uv.close)(handle, Some(if kind == UV_CHECK { free_check } else { free_idle }));
+  }
+}

@@ -302,6 +302,12 @@ cio.server({ maxRetries: 'three' });
 cio.server({ isClientAllowed: (name: number) => name > 0 });
 // @ts-expect-error allowClients is an array of names
 cio.server({ allowClients: 'alice' });
+// isClientAllowed may decide asynchronously
+cio.server({ requestCert: true, async isClientAllowed(name) { return name === 'alice'; } });
+// @ts-expect-error isClientAllowed is a function, not a list of names (that is allowClients)
+cio.server({ isClientAllowed: ['alice'] });
+// @ts-expect-error an async isClientAllowed resolves to a boolean
+cio.server({ isClientAllowed: async () => 'yes' });
 
 function useServer(server: buildCio.Server): void {
   server.listen(8443, '127.0.0.1', 511, () => undefined);

@@ -23,7 +23,7 @@ use crate::events::Ev;
 use crate::loopout::Out;
 use crate::looptls::LoopTls;
 use crate::plain::PlainStream;
-use crate::uvloop::{uv, PollBase, UV_READABLE, UV_WRITABLE};
+use crate::uvloop::{uv, PollBase, UV_CHECK, UV_IDLE, UV_READABLE, UV_WRITABLE};
 
 mod tls;
 
@@ -57,6 +57,11 @@ pub struct LoopIo {
   /// Look at rustls's buffers on the next wake-up even without new bytes (set on attach: the
   /// handshake may have read application data already). Served by one writability poll.
   kick: Cell<bool>,
+  /// A libuv check handle (made on first use) that completes a half-close in the loop's next
+  /// check phase, and an idle handle that keeps the loop from blocking in its poll phase
+  /// meanwhile (Node's own pair for its native immediates); null until first needed.
+  check: Cell<*mut c_void>,
+  idle: Cell<*mut c_void>,
 }
 
 thread_local! {
@@ -89,6 +94,8 @@ impl LoopIo {
       connecting: Cell::new(connecting),
       tls: RefCell::new(tls.map(Box::new)),
       tls_pending: Cell::new(false),
+      check: Cell::new(ptr::null_mut()),
+      idle: Cell::new(ptr::null_mut()),
     }));
     (*io).base.set_owner(io);
     (*io).update_poll();
@@ -160,12 +167,54 @@ impl LoopIo {
 
   /// Half-closes (for TLS: close_notify first). True when that completes later (a
   /// `SHUTDOWN_DONE` event follows).
+  ///
+  /// Even when the half-close is done at once, its completion is reported later, as Node's
+  /// is (libuv completes a shutdown request in the loop's next check phase, before the
+  /// JavaScript `setImmediate` callbacks): a socket ending right after the peer's end stays
+  /// usable (`getPeerCertificate()`, `destroyed === false`) for the promise jobs and ticks
+  /// that follow its `'end'`, exactly as long as Node's.
   pub fn shutdown(&self) -> bool {
-    if self.tls.borrow().is_some() {
-      return self.shutdown_tls();
+    let later = if self.tls.borrow().is_some() {
+      self.shutdown_tls()
+    } else {
+      let _ = self.with_stream(|s| s.shutdown_write());
+      false
+    };
+    later || self.complete_shutdown_in_check_phase()
+  }
+
+  /// Arms the check handle that emits `SHUTDOWN_DONE` (and the idle handle that gets the
+  /// loop there without waiting for I/O); false when it cannot (the caller then completes at
+  /// once).
+  fn complete_shutdown_in_check_phase(&self) -> bool {
+    let Some(uv) = uv() else { return false };
+    if self.closed.get() {
+      return false;
     }
-    let _ = self.with_stream(|s| s.shutdown_write());
-    false
+    if self.check.get().is_null() {
+      // SAFETY: JavaScript thread; both handles are closed in `close` before `self` is freed.
+      let (check, idle) = unsafe {
+        (self.base.new_watcher(UV_CHECK, self as *const LoopIo), self.base.new_watcher(UV_IDLE, self as *const LoopIo))
+      };
+      self.check.set(check);
+      self.idle.set(idle);
+      if check.is_null() || idle.is_null() {
+        self.close_watchers();
+        return false;
+      }
+    }
+    // SAFETY: open check and idle handles of ours.
+    unsafe { (uv.check_start)(self.check.get(), on_check) == 0 && (uv.idle_start)(self.idle.get(), on_idle) == 0 }
+  }
+
+  fn close_watchers(&self) {
+    for (cell, kind) in [(&self.check, UV_CHECK), (&self.idle, UV_IDLE)] {
+      let handle = cell.replace(ptr::null_mut());
+      if !handle.is_null() {
+        // SAFETY: our open handle; once closed its callback never runs again.
+        unsafe { crate::uvloop::close_watcher(handle, kind) };
+      }
+    }
   }
 
   pub fn set_ref(&self, on: bool) {
@@ -185,6 +234,7 @@ impl LoopIo {
       // before we close it below.
       unsafe { (uv.close)(self.base.handle, Some(on_close)) };
     }
+    self.close_watchers();
     self.stream.borrow_mut().take();
     self.pending.borrow_mut().take();
   }
@@ -360,6 +410,33 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
   }
   sys::napi_close_handle_scope(io.base.env, scope);
 }
+
+/// The check phase after a half-close: report its completion (once).
+unsafe extern "C" fn on_check(handle: *mut c_void) {
+  let io = &**handle.cast::<*const LoopIo>();
+  if let Some(uv) = uv() {
+    (uv.check_stop)(handle);
+    if !io.idle.get().is_null() {
+      (uv.idle_stop)(io.idle.get());
+    }
+  }
+  if io.closed.get() {
+    return;
+  }
+  let mut scope = ptr::null_mut();
+  if sys::napi_open_handle_scope(io.base.env, &mut scope) != sys::Status::napi_ok {
+    return;
+  }
+  let mut out = Out::new(io.base.env);
+  out.push_ev(Ev::ShutdownDone(None));
+  if !out.failed {
+    io.deliver(&out);
+  }
+  sys::napi_close_handle_scope(io.base.env, scope);
+}
+
+/// Nothing to do: an active idle handle only makes the loop poll without blocking.
+unsafe extern "C" fn on_idle(_handle: *mut c_void) {}
 
 unsafe extern "C" fn on_close(handle: *mut c_void) {
   let io = Box::from_raw(*handle.cast::<*mut LoopIo>());

@@ -82,6 +82,11 @@ impl NativeSocket {
     if let Some(s) = lock(&self.core.pending_std).as_ref() {
       return s.addresses();
     }
+    // An accepted TLS connection whose handshake is done, not yet attached to Node's loop:
+    // JavaScript reads the endpoints before it attaches the socket.
+    if let Some(pending) = lock(&self.core.pending_tls).as_ref() {
+      return pending.0.addresses();
+    }
     self.core.conn().map(|c| c.addresses()).unwrap_or_default()
   }
 }
