@@ -56,6 +56,28 @@ impl LoopIo {
     }
   }
 
+  /// Sends the handshake's last flight if nothing sent it yet (a write sends it with its own
+  /// records; a write still pending sends it first).
+  pub(super) fn send_tail(&self) {
+    if !self.tail.get() {
+      return;
+    }
+    if self.tls_pending.get() {
+      self.tail.set(false);
+      return;
+    }
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else {
+      self.tail.set(false);
+      return;
+    };
+    // Not all taken (a full socket): again when writable. An error shows on the next read.
+    if !matches!(t.flush(s), Ok(false)) {
+      self.tail.set(false);
+    }
+  }
+
   /// Records are queued: send the rest once the socket is writable.
   fn wait_writable(&self) {
     self.tls_pending.set(true);
