@@ -155,3 +155,90 @@ impl Write for SyncIo<'_, '_> {
     Ok(())
   }
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::conn::Conn;
+  use crate::tls::{build_client_config, build_server_config, ClientTlsOptions, MaterialSources, ServerTlsOptions, Source};
+
+  fn fixture(name: &str) -> Vec<Source> {
+    vec![Source::Path(format!("{}/__test__/fixtures/{name}", env!("CARGO_MANIFEST_DIR")))]
+  }
+
+  /// Flushes what `conn` holds, as the socket on Node's loop does with its first write.
+  async fn send_tail<D: SideData>(io: &mut ConnIo, conn: &mut ConnectionCommon<D>) {
+    std::future::poll_fn(|cx| {
+      while conn.wants_write() {
+        match conn.write_tls(&mut SyncIo { io, cx }) {
+          Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
+          r => assert!(r.expect("write") > 0),
+        }
+      }
+      Poll::Ready(())
+    })
+    .await
+  }
+
+  type Done<C> = io::Result<Established<C, ()>>;
+
+  /// Over a real loopback connection, mutual TLS: the side that completes the handshake first
+  /// (the TLS 1.3 client, the TLS 1.2 server) ends holding its last flight, which the peer needs
+  /// to complete; once that flight is sent the peer completes too, and what it holds (TLS 1.3
+  /// session tickets) is queued, not sent.
+  #[test]
+  fn the_side_that_completes_first_holds_its_last_flight_until_it_is_sent() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    for version in ["TLSv1.2", "TLSv1.3"] {
+      let v = Some(version.to_string());
+      let server = build_server_config(&ServerTlsOptions {
+        material: MaterialSources { key: fixture("server.key"), cert: fixture("server.crt"), ca: fixture("ca.crt") },
+        request_cert: true,
+        min_version: v.clone(),
+        max_version: v.clone(),
+        ..Default::default()
+      })
+      .expect("server config");
+      let client = build_client_config(&ClientTlsOptions {
+        material: MaterialSources { key: fixture("alice.key"), cert: fixture("alice.crt"), ca: fixture("ca.crt") },
+        min_version: v.clone(),
+        max_version: v,
+        ..Default::default()
+      })
+      .expect("client config");
+      rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (accepted, connected) = tokio::join!(listener.accept(), tokio::net::TcpStream::connect(addr));
+        let s_io = ConnIo::new(Arc::new(Conn::Tcp(accepted.expect("accept").0)));
+        let c_io = ConnIo::new(Arc::new(Conn::Tcp(connected.expect("connect"))));
+        let s_conn = ServerConnection::new(server.config.clone()).expect("server conn");
+        let c_conn = ClientConnection::new(client.config.clone(), ServerName::try_from("localhost").expect("name")).expect("client conn");
+        let mut s_task = tokio::spawn(async move {
+          let r: Done<ServerConnection> = drive(s_io, s_conn).await;
+          r
+        });
+        let mut c_task = tokio::spawn(async move {
+          let r: Done<ClientConnection> = drive(c_io, c_conn).await;
+          r
+        });
+        if version == "TLSv1.3" {
+          let Established::Held { io: mut c_io, conn: mut c_conn } = (&mut c_task).await.expect("join").expect("client handshake") else { unreachable!() };
+          assert!(c_conn.wants_write(), "{version}: the client's Finished is held");
+          assert!(!s_task.is_finished());
+          send_tail(&mut c_io, &mut c_conn).await;
+          let Established::Held { conn: s_conn, .. } = s_task.await.expect("join").expect("server handshake") else { unreachable!() };
+          assert!(s_conn.wants_write(), "{version}: the server's session tickets are held");
+          assert!(s_conn.peer_certificates().is_some_and(|c| !c.is_empty()), "{version}: the client's certificate arrived");
+        } else {
+          let Established::Held { io: mut s_io, conn: mut s_conn } = (&mut s_task).await.expect("join").expect("server handshake") else { unreachable!() };
+          assert!(s_conn.wants_write(), "{version}: the server's Finished is held");
+          assert!(!c_task.is_finished());
+          send_tail(&mut s_io, &mut s_conn).await;
+          let Established::Held { conn: c_conn, .. } = c_task.await.expect("join").expect("client handshake") else { unreachable!() };
+          assert!(!c_conn.is_handshaking(), "{version}: the client completed");
+        }
+      });
+    }
+  }
+}
