@@ -5,7 +5,7 @@
 //! - `errors`: the single mapping from I/O errors to Node-style codes.
 //! - `events`: event delivery to JavaScript with bounded buffering (through one `hub` per
 //!   JavaScript environment).
-//! - `conn`: a shared TCP/Unix stream.
+//! - `conn`: a shared TCP/Unix stream; `handshake`: the I/O of TLS handshakes over it.
 //! - `socket`, `server`: the handles.
 //! - `uvloop`: Node's own event loop from native code; `loopio` drives established
 //!   connections there (`plain` streams, `looptls` for rustls records, `loopout` for the
@@ -25,6 +25,7 @@ mod ordering_napi;
 pub mod errors;
 pub mod events;
 pub mod guard;
+mod handshake;
 mod hub;
 mod io_tasks;
 mod loopaccept;

@@ -11,9 +11,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CommonState, HandshakeKind, ProtocolVersion};
-use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::conn::{Conn, ConnIo};
+use crate::handshake::{self, Established};
 use crate::looptls::LoopTls;
 use crate::errors::ErrInfo;
 use crate::events::{Emitter, Ev, SecureInfo};
@@ -192,24 +192,25 @@ fn shown_chain(mut peer: Vec<CertificateDer<'static>>, policy: &VerifyPolicy) ->
   peer
 }
 
-/// An established connection leaves tokio for Node's loop (`looptls`) when the loop can be
-/// used and nothing but the stream holds the descriptor; otherwise it stays as it is.
+/// An established connection leaves tokio for Node's loop (`looptls`), with the last flight
+/// of its handshake still queued (see `handshake`), or stays on tokio when the loop is not
+/// used.
 #[allow(clippy::type_complexity)]
-fn on_loop<T, C>(
+fn on_loop<C, S>(
   conn: Arc<Conn>,
-  stream: T,
-  into_inner: fn(T) -> (ConnIo, C),
+  established: Established<C, S>,
   wrap: fn(C) -> rustls::Connection,
-) -> std::result::Result<Option<(Conn, LoopTls)>, (Arc<Conn>, T)> {
-  // Our reference and the stream's own: then the descriptor can leave with the connection.
-  if !crate::uvloop::available() || Arc::strong_count(&conn) != 2 {
-    return Err((conn, stream));
+) -> std::result::Result<Option<(Conn, LoopTls)>, (Arc<Conn>, S)> {
+  match established {
+    Established::Stream(stream) => Err((conn, stream)),
+    Established::Held { io, conn: state } => {
+      let (inner, leftover) = io.into_parts();
+      drop(inner);
+      // Our reference is the last one now (the handshake held the other); if it ever were
+      // not, the descriptor cannot leave and the connection is lost.
+      Ok(Arc::try_unwrap(conn).ok().map(|conn| (conn, LoopTls::new(wrap(state), leftover))))
+    }
   }
-  let (io, state) = into_inner(stream);
-  let (inner, leftover) = io.into_parts();
-  drop(inner);
-  // Cannot fail (the count was 2 and `inner` is gone); if it ever did, the connection is lost.
-  Ok(Arc::try_unwrap(conn).ok().map(|conn| (conn, LoopTls::new(wrap(state), leftover))))
 }
 
 fn lost() -> ErrInfo {
@@ -222,12 +223,11 @@ pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter
   let Side::Server(tls) = &*side.tls else { return };
   let conn = Arc::new(conn);
   let addrs = conn.addresses();
-  let acceptor = TlsAcceptor::from(tls.config.clone());
   let io = ConnIo::new(conn.clone());
-  let handshake = async { acceptor.accept(io).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
+  let handshake = async { handshake::accept(&tls.config, io).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
   match with_timeout(handshake, "handshake", side.handshake_timeout).await {
     Ok(stream) => {
-      let state = stream.get_ref().1;
+      let state = stream.conn();
       let peer = owned(state.peer_certificates());
       let (authorized, error) = if tls.policy.request_cert || !tls.policy.authz.is_empty() {
         authorize(&peer, &tls.policy, None)
@@ -236,7 +236,7 @@ pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter
       };
       let mut info = secure_info(state, authorized, error);
       info.servername = state.server_name().map(str::to_string);
-      let socket = match on_loop(conn, stream, tokio_rustls::server::TlsStream::into_inner, rustls::Connection::Server) {
+      let socket = match on_loop(conn, stream, rustls::Connection::Server) {
         Ok(Some((conn, looptls))) => NativeSocket::from_tls(conn, looptls),
         Ok(None) => return emitter.emit(Ev::TlsClientError(lost(), addrs)),
         Err((conn, stream)) => NativeSocket::from_stream(conn, stream),
@@ -258,18 +258,17 @@ pub async fn client_handshake(core: Arc<SocketCore>, conn: Arc<Conn>, tls: Clien
       return;
     }
   };
-  let connector = TlsConnector::from(tls.config.clone());
   let io = ConnIo::new(conn.clone());
-  let handshake = async { connector.connect(name, io).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
+  let handshake = async { handshake::connect(&tls.config, name, io).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
   match with_timeout(handshake, "handshake", limit).await {
     Ok(stream) => {
-      let state = stream.get_ref().1;
+      let state = stream.conn();
       let peer = owned(state.peer_certificates());
       let (authorized, error) = authorize(&peer, &tls.policy, Some(&servername));
       let mut info = secure_info(state, authorized, error);
       info.servername = Some(servername);
       core.set_tls(info.clone(), shown_chain(peer, &tls.policy));
-      match on_loop(conn, stream, tokio_rustls::client::TlsStream::into_inner, rustls::Connection::Client) {
+      match on_loop(conn, stream, rustls::Connection::Client) {
         Ok(Some((conn, looptls))) => core.defer_tls(conn, looptls, Some(Ev::Secure(info))),
         Ok(None) => core.emitter.emit(Ev::Error(lost())),
         Err((conn, stream)) => core.open_stream(conn, stream, Some(Ev::Secure(info))),

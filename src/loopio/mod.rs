@@ -52,6 +52,12 @@ pub struct LoopIo {
   tls: RefCell<Option<Box<LoopTls>>>,
   /// Records queued in `tls` wait for the socket to become writable.
   tls_pending: Cell<bool>,
+  /// The last flight of the handshake is queued in `tls` (see `handshake`): it leaves with
+  /// the first write, or on the next wake-up when nothing was written by then.
+  tail: Cell<bool>,
+  /// Sending the last flight failed (the peer reset): the write took the socket's error, so a
+  /// later read sees a clean end instead. Reported as that read's error (Node reads it first).
+  tail_err: Cell<Option<i32>>,
   /// A non-blocking connect is in progress: waiting for the socket to become writable.
   connecting: Cell<bool>,
   /// Look at rustls's buffers on the next wake-up even without new bytes (set on attach: the
@@ -83,6 +89,7 @@ impl LoopIo {
     connecting: bool,
   ) -> Result<*mut LoopIo, PlainStream> {
     let Some(base) = PollBase::new(env, stream.fd(), callback, "cio.socket") else { return Err(stream) };
+    let tail = tls.as_ref().is_some_and(|t| t.conn.wants_write());
     let io = Box::into_raw(Box::new(LoopIo {
       base,
       stream: RefCell::new(Some(stream)),
@@ -96,6 +103,8 @@ impl LoopIo {
       tls_pending: Cell::new(false),
       check: Cell::new(ptr::null_mut()),
       idle: Cell::new(ptr::null_mut()),
+      tail: Cell::new(tail),
+      tail_err: Cell::new(None),
     }));
     (*io).base.set_owner(io);
     (*io).update_poll();
@@ -111,7 +120,12 @@ impl LoopIo {
     if self.reading.get() {
       want |= UV_READABLE;
     }
-    if self.pending.borrow().is_some() || self.tls_pending.get() || self.connecting.get() || (self.kick.get() && self.reading.get()) {
+    if self.pending.borrow().is_some()
+      || self.tls_pending.get()
+      || self.tail.get()
+      || self.connecting.get()
+      || (self.kick.get() && self.reading.get())
+    {
       want |= UV_WRITABLE;
     }
     if want == self.polling.get() {
@@ -229,6 +243,9 @@ impl LoopIo {
     if self.closed.replace(true) {
       return;
     }
+    // The handshake's last flight goes out even so (the peer's handshake completes), as it
+    // did when the runtime sent it.
+    self.send_tail();
     if let Some(uv) = uv() {
       // SAFETY: open poll handle; uv_close removes the descriptor from the loop's watch list
       // before we close it below.
@@ -359,6 +376,7 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
     // libuv reports POLLERR (e.g. a reset) as UV_EBADF and stops the handle; the real error
     // is pending on the socket, and a read or write returns it.
     io.polling.set(0);
+    io.send_tail();
     if io.pending.borrow().is_some() {
       io.flush_pending(&mut out);
     }
@@ -384,6 +402,7 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
     }
   } else {
     if events & UV_WRITABLE != 0 {
+      io.send_tail();
       io.flush_pending(&mut out);
       if io.tls_pending.get() {
         io.flush_tls(&mut out);
@@ -394,6 +413,14 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
       io.read_some(&mut out);
     } else if kicked {
       io.kick.set(true); // not reading yet: look again once reading starts (update_poll)
+    }
+  }
+  if let Some(errno) = io.tail_err.get() {
+    // The peer's end after a failed last flight is the reset that failed it.
+    if out.items.last().is_some_and(|(code, _)| *code == crate::events::code::END) {
+      io.tail_err.set(None);
+      out.items.pop();
+      out.push_ev(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(errno), "read")));
     }
   }
   if out.failed {

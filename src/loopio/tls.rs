@@ -56,6 +56,37 @@ impl LoopIo {
     }
   }
 
+  /// Sends the handshake's last flight if nothing sent it yet (a write sends it with its own
+  /// records; a write still pending sends it first).
+  pub(super) fn send_tail(&self) {
+    if !self.tail.get() {
+      return;
+    }
+    if self.tls_pending.get() {
+      self.tail.set(false);
+      return;
+    }
+    let stream = self.stream.borrow();
+    let mut tls = self.tls.borrow_mut();
+    let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else {
+      self.tail.set(false);
+      return;
+    };
+    // Not all taken (a full socket): again when writable. A failed write took the socket's
+    // error (a reset): the next read reports it (see `tail_err`).
+    match t.flush(s) {
+      Ok(false) => {}
+      Ok(true) => self.tail.set(false),
+      Err(e) => {
+        self.tail.set(false);
+        // EPIPE here also means the peer reset (its error was already taken): as a read,
+        // Node reports ECONNRESET.
+        let errno = e.raw_os_error().filter(|n| *n != libc::EPIPE).unwrap_or(libc::ECONNRESET);
+        self.tail_err.set(Some(errno));
+      }
+    }
+  }
+
   /// Records are queued: send the rest once the socket is writable.
   fn wait_writable(&self) {
     self.tls_pending.set(true);
