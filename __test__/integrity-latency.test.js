@@ -106,12 +106,9 @@ for (const version of ['TLSv1.2', 'TLSv1.3']) {
 }
 const label = (c) => `${c.version}, ${c.resumed ? 'resumed' : 'full'} handshake, ${c.first} speaks first, noDelay ${c.noDelay}`;
 
-// CIO_IO=tokio (the fallback that keeps every socket on tokio) still lets tokio-rustls send the
-// last flight on its own, and meets the stall there (see README, "CIO_IO=tokio"): known, so the
-// suite skips these cells in that mode rather than hide them anywhere else.
-const describeOnLoop = process.env.CIO_IO === 'tokio' ? describe.skip : describe;
-
-describeOnLoop('a mutual-TLS connection with cio at either end is set up and used as fast as with Node at both ends', () => {
+// Both I/O paths: on Node's loop the last flight leaves with the first write; on the runtime
+// (CIO_IO=tokio) Nagle is off until the first write went out.
+describe('a mutual-TLS connection with cio at either end is set up and used as fast as with Node at both ends', () => {
   test.each(CELLS.map((c) => [label(c), c]))('%s', async (_name, cell) => {
     const node = await measure('node', 'node', cell);
     const bound = 2 * node.p50 + 8;

@@ -82,6 +82,14 @@ impl Conn {
     }
   }
 
+  /// Whether Nagle's algorithm is off (`false` for Unix sockets, which have none).
+  pub fn nodelay(&self) -> bool {
+    match self {
+      Conn::Tcp(s) => s.nodelay().unwrap_or(false),
+      Conn::Unix(_) => false,
+    }
+  }
+
   pub fn set_keepalive(&self, on: bool, delay_secs: u32) -> io::Result<()> {
     match self {
       Conn::Tcp(s) => {

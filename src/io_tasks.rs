@@ -4,6 +4,10 @@
 
 use std::sync::Arc;
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::task::{Context, Poll};
+
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -152,5 +156,84 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
       let r = writer.shutdown().await;
       emitter.emit(Ev::ShutdownDone(r.err().map(|e| ErrInfo::io(&e, "shutdown"))));
     }
+  }
+}
+
+/// `setNoDelay()` as JavaScript last asked for it: 0 when never asked, else off or on.
+pub const NODELAY_OFF: u8 = 1;
+pub const NODELAY_ON: u8 = 2;
+
+/// The writer of a TLS connection that stays on the runtime (`CIO_IO=tokio`). tokio-rustls
+/// sends the handshake's last flight (the client's Finished, a TLS 1.3 server's tickets) on its
+/// own; the application's first small write would then wait behind Nagle's algorithm for the
+/// peer's delayed ACK (~40 ms). So the first write goes out with Nagle off, which is then back
+/// to what JavaScript asked for (Node's default: on). The loop path sends that flight together
+/// with the first write instead (see `handshake`).
+pub struct FirstWriteNoDelay<W> {
+  inner: W,
+  /// Weak: the descriptor closes with the stream's own last reference (which first reads
+  /// what arrived, see `ConnIo`'s drop), never later because of this writer.
+  conn: std::sync::Weak<Conn>,
+  user: Arc<AtomicU8>,
+  /// No write went out yet.
+  first: bool,
+  /// Nagle was turned off here and must be restored after the first flush.
+  armed: bool,
+}
+
+impl<W> FirstWriteNoDelay<W> {
+  pub fn new(inner: W, conn: &Arc<Conn>, user: Arc<AtomicU8>) -> Self {
+    FirstWriteNoDelay { inner, conn: Arc::downgrade(conn), user, first: true, armed: false }
+  }
+
+  fn arm(&mut self) {
+    if !std::mem::take(&mut self.first) {
+      return;
+    }
+    let Some(conn) = self.conn.upgrade() else { return };
+    self.armed = !conn.nodelay() && self.user.load(Ordering::SeqCst) != NODELAY_ON && conn.set_nodelay(true).is_ok();
+  }
+
+  fn restore(&mut self) {
+    if !std::mem::take(&mut self.armed) {
+      return;
+    }
+    let Some(conn) = self.conn.upgrade() else { return };
+    if self.user.load(Ordering::SeqCst) != NODELAY_ON {
+      let _ = conn.set_nodelay(false);
+      // JavaScript asked for "on" meanwhile: its call may have run before ours.
+      if self.user.load(Ordering::SeqCst) == NODELAY_ON {
+        let _ = conn.set_nodelay(true);
+      }
+    }
+  }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for FirstWriteNoDelay<W> {
+  fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    self.arm();
+    Pin::new(&mut self.inner).poll_write(cx, buf)
+  }
+
+  fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
+    self.arm();
+    Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+  }
+
+  fn is_write_vectored(&self) -> bool {
+    self.inner.is_write_vectored()
+  }
+
+  fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    let r = Pin::new(&mut self.inner).poll_flush(cx);
+    if r.is_ready() {
+      self.restore();
+    }
+    r
+  }
+
+  fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    self.restore();
+    Pin::new(&mut self.inner).poll_shutdown(cx)
   }
 }

@@ -23,7 +23,7 @@ use crate::events::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
 use crate::peer_js::peer_certificate_object;
 use crate::connect::TcpConnectOptions;
 use crate::secure::TlsContext;
-use crate::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
+use crate::io_tasks::{read_loop, read_loop_plain, write_loop, FirstWriteNoDelay, WriteCmd, WriteGate};
 use crate::looptls::LoopTls;
 use crate::uvloop::{LoopIo, PlainStream};
 use rustls::pki_types::CertificateDer;
@@ -59,6 +59,8 @@ pub struct SocketCore {
   lp: Mutex<Option<LoopPtr>>,
   /// What the TLS handshake established (`None` for plain sockets).
   tls: Mutex<Option<(SecureInfo, Vec<CertificateDer<'static>>)>>,
+  /// `setNoDelay()` as JavaScript last asked for it (`io_tasks::NODELAY_*`).
+  pub nodelay: Arc<std::sync::atomic::AtomicU8>,
 }
 
 /// The `LoopIo` of a socket on Node's loop. Only ever dereferenced on the JavaScript thread
@@ -108,8 +110,9 @@ impl SocketCore {
     S: AsyncRead + AsyncWrite + Send + 'static,
   {
     *lock(&self.via_task) = true;
-    *lock(&self.conn) = Some(conn);
     let (r, w) = tokio::io::split(stream);
+    let w = FirstWriteNoDelay::new(w, &conn, self.nodelay.clone());
+    *lock(&self.conn) = Some(conn);
     self.spawn_io(read_loop(self.emitter.clone(), r), w, true, first);
   }
 

@@ -50,6 +50,8 @@ impl NativeSocket {
 
   #[napi(catch_unwind)]
   pub fn set_no_delay(&self, on: bool) -> Result<()> {
+    let wanted = if on { crate::io_tasks::NODELAY_ON } else { crate::io_tasks::NODELAY_OFF };
+    self.core.nodelay.store(wanted, std::sync::atomic::Ordering::SeqCst);
     if let Some(r) = self.core.with_loop(|io| io.with_stream(|s| s.set_nodelay(on))).flatten() {
       return r.map_err(|e| Error::from_reason(e.to_string()));
     }
