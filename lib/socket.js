@@ -8,7 +8,7 @@
 const { Duplex } = require('stream');
 const net = require('net');
 const { binding, EV, setRef } = require('./native');
-const { installSurface } = require('./socket-surface');
+const { installSurface, installHandleSurface, installReadingFlag } = require('./socket-surface');
 const errors = require('./errors');
 const { normalizeConnectArgs, validateConnectOptions, lookupAll } = require('./args');
 
@@ -398,5 +398,7 @@ class Socket extends Duplex {
 }
 
 installSurface(Socket.prototype);
+installReadingFlag(Socket.prototype);
+installHandleSurface(binding.NativeSocket);
 
 module.exports = { Socket, normalizeConnectArgs };
