@@ -98,7 +98,25 @@ describe('stream utilities over cio sockets', () => {
       client.write('ta\r\ngamma');
       client.end('\n');
       await done;
-      expect(lines).toEqual(['ALPHA', 'BETA', 'GAMMA']);
+      expect({ pairing: `${serverKind}/${clientKind}`, lines }).toEqual({ pairing: `${serverKind}/${clientKind}`, lines: ['ALPHA', 'BETA', 'GAMMA'] });
+    }
+  });
+
+  test("a reply written once a promise settles after 'data' reaches a peer that sent its data and FIN together (every pairing)", async () => {
+    for (const [serverKind, clientKind] of PAIRS) {
+      const { port } = await listen(serverKind, {
+        onSocket: (socket) => {
+          // allowHalfOpen is false: the socket ends itself on EOF, after the promise jobs of
+          // the read that came before it, as Node runs each read's callback on its own
+          socket.on('data', (d) => Promise.resolve().then(() => socket.write(`echo ${d}`)));
+        },
+      }, track);
+      const client = track(connect(clientKind, { port }));
+      client.end('x');
+      let got = '';
+      client.on('data', (d) => { got += d; });
+      await new Promise((resolve, reject) => { client.on('close', resolve); client.on('error', reject); });
+      expect({ pairing: `${serverKind}/${clientKind}`, got }).toEqual({ pairing: `${serverKind}/${clientKind}`, got: 'echo x' });
     }
   });
 
