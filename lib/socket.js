@@ -183,10 +183,11 @@ class Socket extends Duplex {
     for (let i = 0; i < batch.length; i += 2) {
       if (i > 0 && batch[i] === EV.END) {
         this[kDeferred] = batch.slice(i);
+        const handle = this._handle;
         setImmediate(() => {
           const rest = this[kDeferred];
           this[kDeferred] = null;
-          this._onBatch(rest);
+          if (this._handle === handle) this._onBatch(rest); // not a closed handle's leftovers
         });
         return;
       }
