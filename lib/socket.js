@@ -210,6 +210,9 @@ class Socket extends Duplex {
 
   _afterConnect(addrs) {
     this.connecting = false;
+    // A connected handle reads until told to stop (src/events.rs, src/loopio): say so, as
+    // Node's afterConnect does with tryReadStart, so the handle's reading flag is true.
+    this._reading = true;
     if (!this.encrypted) this._attachLoop();
     this._addrs = addrs && addrs.remoteAddress ? addrs : this._handle.addresses();
     debug('socket connected to %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
