@@ -118,6 +118,26 @@ describe('http over cio sockets', () => {
   });
 });
 
+describe("http over the cio 0.5 API's sockets (the README example)", () => {
+  test('cio().server onConnect feeds an http server; an agent makes its sockets with cio().client; keep-alive reuses one', async () => {
+    const c = cio();
+    const api = http.createServer((req, res) => res.end(`hi ${req.url}`));
+    track({ destroy: () => api.closeAllConnections() });
+    let connections = 0;
+    const server = track(c.server({ onConnect: (socket) => { connections++; api.emit('connection', socket); } }));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const agent = new http.Agent({ keepAlive: true });
+    track({ destroy: () => agent.destroy() });
+    agent.createConnection = (options) => c.client({ port: options.port, host: options.host });
+    const port = server.address().port;
+    const a = await get(agent, port, '/a');
+    const b = await get(agent, port, '/b');
+    expect([a.text, b.text]).toEqual(['hi /a', 'hi /b']);
+    expect(isCio(a.socket) && a.socket === b.socket).toBe(true);
+    expect(connections).toBe(1);
+  });
+});
+
 describe('https with mutual TLS over cio sockets', () => {
   test('the server sees the client certificate, authorized and the ALPN protocol; the client sees the server certificate; keep-alive reuses one connection (every pairing)', async () => {
     for (const [serverKind, clientKind] of PAIRS) {
