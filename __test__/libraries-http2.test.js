@@ -9,7 +9,8 @@
 // lib/internal/http2/core.js setupHandle). The traffic is the same as over Node's sockets; the
 // session's view of the TLS layer is not (see the test.failing below and docs/libraries.md).
 const http2 = require('http2');
-const { PAIRS, TLS_SERVER, tracker, listen, connect, isCio } = require('./library-helpers');
+const tls = require('tls');
+const { PAIRS, TLS_SERVER, TLS_CLIENT, tracker, listen, connect, isCio } = require('./library-helpers');
 
 let track;
 beforeEach(() => { track = tracker(); });
@@ -24,10 +25,16 @@ function closeSession(session) {
 
 /**
  * One h2 (or h2c) exchange for a pairing: two concurrent streams with request bodies, then a
- * graceful close of the client session. Returns what each side saw.
+ * graceful close of the client session. Returns what each side saw. `secure`: false (h2c),
+ * true (the sockets' own TLS: cio's rustls or Node's OpenSSL), or 'node-tls' (Node's TLS over
+ * the pairing's TCP sockets: the server is fed plain sockets, the client wraps its plain socket
+ * with tls.connect({ socket })).
  */
 async function exchange(serverKind, clientKind, secure) {
-  const server = secure ? http2.createSecureServer({}) : http2.createServer();
+  const nodeTls = secure === 'node-tls';
+  let server;
+  if (nodeTls) server = http2.createSecureServer(H2_SERVER);
+  else server = secure ? http2.createSecureServer({}) : http2.createServer();
   const sessions = [];
   server.on('session', (s) => { sessions.push(s); track({ destroy: () => s.destroy() }); });
   const serverSaw = [];
@@ -44,16 +51,20 @@ async function exchange(serverKind, clientKind, secure) {
   });
   const accepted = [];
   const { port } = await listen(serverKind, {
-    secure,
+    secure: secure === true,
     tlsOptions: H2_SERVER,
     onSocket: (socket) => {
       accepted.push(socket);
-      server.emit(secure ? 'secureConnection' : 'connection', socket);
+      server.emit(secure === true ? 'secureConnection' : 'connection', socket);
     },
   }, track);
   let clientSocket;
   const session = http2.connect(`${secure ? 'https' : 'http'}://localhost:${port}`, {
     createConnection: () => {
+      if (nodeTls) {
+        clientSocket = connect(clientKind, { port });
+        return tls.connect(Object.assign({ socket: clientSocket, ALPNProtocols: ['h2'] }, TLS_CLIENT));
+      }
       clientSocket = connect(clientKind, { port, secure, extra: { ALPNProtocols: ['h2'] } });
       return clientSocket;
     },
@@ -78,7 +89,7 @@ async function exchange(serverKind, clientKind, secure) {
   const peer = secure && typeof session.socket.getPeerCertificate === 'function' ? session.socket.getPeerCertificate() : undefined;
   const clientSaw = { alpn: session.alpnProtocol, encrypted: session.encrypted, peerCN: peer && peer.subject ? peer.subject.CN : undefined };
   // the sockets themselves, as the application holds them
-  const socketsSaw = secure ? {
+  const socketsSaw = secure === true ? {
     client: { alpn: clientSocket.alpnProtocol, authorized: clientSocket.authorized, peerCN: clientSocket.getPeerCertificate().subject.CN },
     server: { alpn: accepted[0].alpnProtocol, authorized: accepted[0].authorized, peerCN: accepted[0].getPeerCertificate().subject.CN },
   } : undefined;
@@ -113,6 +124,19 @@ describe('http2 over cio sockets', () => {
         client: { alpn: 'h2', authorized: true, peerCN: 'localhost' },
         server: { alpn: 'h2', authorized: true, peerCN: 'alice' },
       });
+      expect(r.connections).toBe(1);
+    }
+  });
+
+  test("h2 with Node's TLS over cio's TCP sockets: the sessions report alpnProtocol h2, encrypted and the peer certificates (every pairing)", async () => {
+    for (const [serverKind, clientKind] of PAIRS) {
+      const r = await exchange(serverKind, clientKind, 'node-tls');
+      expect(r.responses).toEqual([[200, 'ok /s1'], [200, 'ok /s2']]);
+      expect(r.serverSaw).toEqual([
+        { path: '/s1', len: 30000, alpn: 'h2', encrypted: true, peerCN: 'alice' },
+        { path: '/s2', len: 60000, alpn: 'h2', encrypted: true, peerCN: 'alice' },
+      ]);
+      expect(r.clientSaw).toEqual({ alpn: 'h2', encrypted: true, peerCN: 'localhost' });
       expect(r.connections).toBe(1);
     }
   });
