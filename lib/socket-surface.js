@@ -1,6 +1,29 @@
 'use strict';
 // The read-only surface a Socket shares with Node's net.Socket: address(), the endpoints,
 // byte counters and state getters. Installed on Socket.prototype by lib/socket.js.
+//
+// Also the handle surface: what Node's own modules (http, https, http2, tls) call on
+// `socket._handle` when they are given a cio socket. Per member, either it is true of the
+// native handle and implemented, or it is absent so that Node takes the path it takes for any
+// user-supplied stream:
+//   getAsyncId()      implemented: the async id of an async_hooks resource ('CIOSOCKET') owned by
+//                     the handle (http's keep-alive agent calls it on every kept-alive response)
+//   reading           implemented: a plain flag on the handle, the one the Socket itself reads
+//                     and writes (http's server sets it and calls readStart()/readStop() directly
+//                     on 'resume'/'pause', as it does for a net.Socket's handle)
+//   readStart/readStop native methods (src/socket/io.rs)
+//   isStreamBase      absent: the handle is not a libuv StreamBase, so http's server parses what
+//                     the socket emits as 'data' (no parser.consume) and http2 wraps the socket
+//                     in a JS stream socket
+//   asyncReset, getProviderType
+//                     absent: a pooled socket keeps its async id when an agent reuses it (the
+//                     agent's guard for user-supplied sockets)
+//   fd, bytesRead, bytesWritten, writeQueueSize, getpeername, getsockname
+//                     absent: Node reads these only from its own sockets' handles; a cio socket
+//                     answers socket.bytesRead/bytesWritten/address()/remoteAddress itself
+const { AsyncResource } = require('async_hooks');
+
+const kAsyncResource = Symbol('cio.asyncResource');
 
 function bytesWritten() {
   let bytes = this._bytesDispatched;
@@ -46,4 +69,33 @@ function installSurface(proto) {
   }
 }
 
-module.exports = { installSurface };
+// The async_hooks resource of a handle, made when first asked for (its 'init' hook then runs
+// in the context that asked, and its 'destroy' when the handle is collected).
+function getAsyncId() {
+  let resource = this[kAsyncResource];
+  if (!resource) {
+    resource = new AsyncResource('CIOSOCKET');
+    this[kAsyncResource] = resource;
+  }
+  return resource.asyncId();
+}
+
+function installHandleSurface(HandleClass) {
+  Object.defineProperty(HandleClass.prototype, 'getAsyncId', {
+    value: getAsyncId, configurable: true, writable: true, enumerable: false,
+  });
+}
+
+// The Socket's "native reads are on" flag lives on its handle (as net.Socket's does), so that
+// Node code toggling `socket._handle.reading` around its own readStart()/readStop() calls and
+// the Socket's flow control agree on whether the handle reads.
+function installReadingFlag(proto) {
+  Object.defineProperty(proto, '_reading', {
+    get() { return Boolean(this._handle && this._handle.reading); },
+    set(on) { if (this._handle) this._handle.reading = Boolean(on); },
+    configurable: true,
+    enumerable: false,
+  });
+}
+
+module.exports = { installSurface, installHandleSurface, installReadingFlag };

@@ -8,7 +8,7 @@
 const { Duplex } = require('stream');
 const net = require('net');
 const { binding, EV, setRef } = require('./native');
-const { installSurface } = require('./socket-surface');
+const { installSurface, installHandleSurface, installReadingFlag } = require('./socket-surface');
 const errors = require('./errors');
 const { normalizeConnectArgs, validateConnectOptions, lookupAll } = require('./args');
 
@@ -17,6 +17,8 @@ const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 // Emitted once the socket can take writes natively: after connect (plain) or after the
 // handshake (TLS). Writes and end() made earlier wait for it.
 const kWritable = Symbol('cio.writable');
+// Native events held back for the next turn of the loop (see _onBatch).
+const kDeferred = Symbol('cio.deferredEvents');
 
 class Socket extends Duplex {
   constructor(options = {}) {
@@ -44,7 +46,12 @@ class Socket extends Duplex {
     this.server = null;
     this._server = null;
     // Native events arrive as (code, payload), or as one flat array [code, payload, ...].
-    this[kEvents] = (a, b) => (typeof a === 'number' ? this._onEvent(a, b) : this._onBatch(a));
+    this[kEvents] = (a, b) => {
+      if (typeof a !== 'number') this._onBatch(a);
+      else if (this[kDeferred]) this[kDeferred].push(a, b);
+      else this._onEvent(a, b);
+    };
+    this[kDeferred] = null;
     if (options.timeout) this.setTimeout(options.timeout);
     if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
   }
@@ -163,8 +170,29 @@ class Socket extends Duplex {
 
   // ---- native events ------------------------------------------------------------------------
 
+  // A batch holds one socket's events in order, and may hold a read's data and the EOF after
+  // it. Node hands those to JavaScript in separate callbacks, running promise jobs in between
+  // (so a reply written from a promise settled by 'data' still precedes the end that
+  // allowHalfOpen: false makes on EOF): an END after other events of a batch is delivered,
+  // with everything that follows it, on the next turn of the event loop.
   _onBatch(batch) {
-    for (let i = 0; i < batch.length; i += 2) this._onEvent(batch[i], batch[i + 1]);
+    if (this[kDeferred]) {
+      for (let i = 0; i < batch.length; i++) this[kDeferred].push(batch[i]);
+      return;
+    }
+    for (let i = 0; i < batch.length; i += 2) {
+      if (i > 0 && batch[i] === EV.END) {
+        this[kDeferred] = batch.slice(i);
+        const handle = this._handle;
+        setImmediate(() => {
+          const rest = this[kDeferred];
+          this[kDeferred] = null;
+          if (this._handle === handle) this._onBatch(rest); // not a closed handle's leftovers
+        });
+        return;
+      }
+      this._onEvent(batch[i], batch[i + 1]);
+    }
   }
 
   _onEvent(code, payload) {
@@ -182,6 +210,9 @@ class Socket extends Duplex {
 
   _afterConnect(addrs) {
     this.connecting = false;
+    // A connected handle reads until told to stop (src/events.rs, src/loopio): say so, as
+    // Node's afterConnect does with tryReadStart, so the handle's reading flag is true.
+    this._reading = true;
     if (!this.encrypted) this._attachLoop();
     this._addrs = addrs && addrs.remoteAddress ? addrs : this._handle.addresses();
     debug('socket connected to %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
@@ -398,5 +429,7 @@ class Socket extends Duplex {
 }
 
 installSurface(Socket.prototype);
+installReadingFlag(Socket.prototype);
+installHandleSurface(binding.NativeSocket);
 
 module.exports = { Socket, normalizeConnectArgs };
