@@ -63,4 +63,26 @@ async function freePort() {
   return port;
 }
 
-module.exports = { once, listen, closeServer, collect, sha256, fdCount, until, freePort };
+/** mulberry32: a small seeded generator, so a failing randomized test can be replayed. */
+function rng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  next.int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
+  /** Log-uniform in [lo, hi]: as many small values as large ones, per order of magnitude. */
+  next.logInt = (lo, hi) => Math.min(hi, Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo)))));
+  next.bytes = (n) => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256);
+    return b;
+  };
+  next.pick = (list) => list[Math.floor(next() * list.length)];
+  return next;
+}
+
+module.exports = { once, listen, closeServer, collect, sha256, fdCount, until, freePort, rng };

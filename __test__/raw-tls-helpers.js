@@ -70,24 +70,7 @@ function captureClientHello(tlsOptions) {
   });
 }
 
-/** mulberry32: small, seedable, good enough to pick test cases. */
-function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  next.int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
-  next.bytes = (n) => {
-    const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256);
-    return b;
-  };
-  next.pick = (list) => list[Math.floor(next() * list.length)];
-  return next;
-}
+
+const { rng } = require('./helpers');
 
 module.exports = { SERVER_TLS, CLIENT_TLS, deadline, bridgedTlsClient, captureClientHello, rng, read };
