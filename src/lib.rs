@@ -17,27 +17,13 @@
 //! - `guard`: panic containment checks.
 #![deny(clippy::all)]
 
-pub mod conn;
-pub mod connect;
+pub mod deliver;
 pub mod devcerts;
-pub mod ordering;
-mod ordering_napi;
 pub mod errors;
-pub mod events;
-pub mod guard;
-mod handshake;
-mod hub;
-mod io_tasks;
-mod loopaccept;
-mod loopio;
-mod loopout;
-mod looptls;
-mod peer_js;
-pub mod plain;
+pub mod js;
+pub mod net;
+pub mod ordering;
 pub mod runtime;
-pub mod secure;
-pub mod server;
-pub mod socket;
 mod sync;
 pub mod tls;
 pub mod uvloop;

@@ -4,8 +4,8 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::events::{AddrPair, Ev};
-use crate::io_tasks::WriteCmd;
+use crate::deliver::{AddrPair, Ev};
+use crate::runtime::io_tasks::WriteCmd;
 use crate::sync::lock;
 
 use super::NativeSocket;

@@ -12,13 +12,13 @@ use napi_derive::napi;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CommonState, HandshakeKind, ProtocolVersion};
 
-use crate::conn::{Conn, ConnIo};
-use crate::handshake::{self, Established};
-use crate::looptls::LoopTls;
+use crate::runtime::conn::{Conn, ConnIo};
+use crate::runtime::handshake::{self, Established};
+use crate::uvloop::tls_state::LoopTls;
 use crate::errors::ErrInfo;
-use crate::events::{Emitter, Ev, SecureInfo};
+use crate::deliver::{Emitter, Ev, SecureInfo};
 use crate::runtime::with_timeout;
-use crate::socket::{NativeSocket, SocketCore};
+use crate::js::socket::{NativeSocket, SocketCore};
 use crate::tls::authz::AuthzPolicy;
 use crate::tls::verifier::{authorization, VerifyPolicy};
 use crate::tls::{build_client_config, build_server_config, ClientTls, ClientTlsOptions, ServerTls, ServerTlsOptions};

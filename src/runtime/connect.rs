@@ -8,12 +8,12 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::conn::Conn;
+use crate::runtime::conn::Conn;
 use crate::errors::ErrInfo;
-use crate::events::Ev;
+use crate::deliver::Ev;
 use crate::runtime::{handle, with_timeout};
-use crate::secure::client_handshake;
-use crate::socket::NativeSocket;
+use crate::runtime::secure::client_handshake;
+use crate::js::socket::NativeSocket;
 
 /// Options of `connectTcp`, already normalised by JavaScript (host resolved to an IP).
 #[napi(object)]
@@ -49,7 +49,7 @@ async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::resul
 /// A connect whose completion was seen only after the peer's reset (reset, not refused: the
 /// peer accepted, then aborted). The connection was made, so it is reported, and the reset as
 /// a read error: what libuv reports when the completion is seen first.
-pub fn reset_after_connect(addrs: crate::events::AddrPair) -> [Ev; 2] {
+pub fn reset_after_connect(addrs: crate::deliver::AddrPair) -> [Ev; 2] {
   let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
   [Ev::Connect(addrs), Ev::Error(ErrInfo::io(&reset, "read"))]
 }
@@ -59,7 +59,7 @@ pub fn reset_after_connect(addrs: crate::events::AddrPair) -> [Ev; 2] {
 /// local address, a failed bind, an unreachable network): the caller then connects on tokio,
 /// which reports the same failure as an `ERROR` event, asynchronously as Node does.
 pub fn start_connect_nonblocking(opts: &TcpConnectOptions) -> Option<std::net::TcpStream> {
-  if !crate::uvloop::available() {
+  if !crate::uvloop::libuv::available() {
     return None;
   }
   let target = SocketAddr::new(parse_ip(&opts.address).ok()?, opts.port as u16);

@@ -20,13 +20,13 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use crate::conn::{split_addr, Conn};
+use crate::runtime::conn::{split_addr, Conn};
 use crate::errors::ErrInfo;
-use crate::events::{Emitter, Ev, EventCallback};
+use crate::deliver::{Emitter, Ev, EventCallback};
 use crate::runtime::handle;
-use crate::secure::{server_handshake, ServerSide, TlsContext};
-use crate::loopaccept::LoopListener;
-use crate::socket::NativeSocket;
+use crate::runtime::secure::{server_handshake, ServerSide, TlsContext};
+use crate::uvloop::accept::LoopListener;
+use crate::js::socket::NativeSocket;
 
 /// What JavaScript passes to `listen` after normalising Node's call forms.
 #[napi(object)]
@@ -282,12 +282,12 @@ impl NativeServer {
   /// A plain TCP server accepts on Node's loop when it can (not TLS: handshakes run on the
   /// runtime). The listener comes back when it cannot.
   fn accept_on_loop(&self, env: &Env, listener: std::net::TcpListener) -> std::result::Result<(), std::net::TcpListener> {
-    if lock(&self.tls).is_some() || !crate::uvloop::available() {
+    if lock(&self.tls).is_some() || !crate::uvloop::libuv::available() {
       return Err(listener);
     }
     // SAFETY: a napi method, so the JavaScript thread of `env`.
     let Some(cb) = (unsafe { self.emitter.callback_value(env.raw()) }) else { return Err(listener) };
-    crate::loopaccept::reserve_spare();
+    crate::uvloop::accept::reserve_spare();
     // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
     let me = unsafe { LoopListener::start(env.raw(), listener, cb) }?;
     *lock(&self.on_loop) = Some(ListenerPtr(me));

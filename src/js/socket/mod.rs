@@ -17,15 +17,16 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use crate::conn::{Conn, ConnIo};
+use crate::runtime::conn::{Conn, ConnIo};
 use crate::errors::ErrInfo;
-use crate::events::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
-use crate::peer_js::peer_certificate_object;
-use crate::connect::TcpConnectOptions;
-use crate::secure::TlsContext;
-use crate::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
-use crate::looptls::LoopTls;
-use crate::uvloop::{LoopIo, PlainStream};
+use crate::deliver::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
+use crate::js::peer_cert::peer_certificate_object;
+use crate::runtime::connect::TcpConnectOptions;
+use crate::runtime::secure::TlsContext;
+use crate::runtime::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
+use crate::uvloop::tls_state::LoopTls;
+use crate::uvloop::io::LoopIo;
+use crate::net::plain::PlainStream;
 use rustls::pki_types::CertificateDer;
 use crate::runtime::handle;
 
@@ -145,7 +146,7 @@ impl SocketCore {
   /// A freshly connected or accepted plain connection: run it on Node's loop once JavaScript
   /// attaches it, or on tokio right away when the loop is not available.
   pub fn open_plain_or_defer(self: &Arc<Self>, conn: Conn, first: Option<Ev>) {
-    if crate::uvloop::available() {
+    if crate::uvloop::libuv::available() {
       *lock(&self.pending_plain) = Some(conn);
       if let Some(ev) = first {
         self.emitter.emit(ev);
@@ -164,7 +165,7 @@ impl SocketCore {
       // TLS on the runtime: what already arrived is taken as Node's loop would have read it
       // (see `Conn::discard_arrived`; sockets on Node's loop read it when attached).
       if let Some(conn) = self.conn() {
-        conn.discard_arrived(crate::conn::DISCARD_AT_CLOSE);
+        conn.discard_arrived(crate::runtime::conn::DISCARD_AT_CLOSE);
       }
     }
     if let Some(p) = lock(&self.lp).take() {
@@ -246,7 +247,7 @@ impl NativeSocket {
   #[napi(catch_unwind)]
   pub fn connect_tcp(&self, env: &Env, opts: TcpConnectOptions, cb: EventCallback<'_>) -> Result<()> {
     if opts.timeout_ms.unwrap_or(0) == 0 {
-      if let Some(stream) = crate::connect::start_connect_nonblocking(&opts) {
+      if let Some(stream) = crate::runtime::connect::start_connect_nonblocking(&opts) {
         if let Some(old) = lock(&self.core.lp).take() {
           old.io().close(); // an earlier attempt that failed (the next address is tried)
         }
@@ -379,6 +380,6 @@ mod tests {
   #[test]
   fn the_per_socket_state_stays_small() {
     assert!(std::mem::size_of::<super::SocketCore>() <= 512, "{}", std::mem::size_of::<super::SocketCore>());
-    assert!(std::mem::size_of::<crate::uvloop::LoopIo>() <= 256, "{}", std::mem::size_of::<crate::uvloop::LoopIo>());
+    assert!(std::mem::size_of::<crate::uvloop::io::LoopIo>() <= 256, "{}", std::mem::size_of::<crate::uvloop::io::LoopIo>());
   }
 }

@@ -4,9 +4,9 @@
 use std::cell::RefCell;
 
 use crate::errors::ErrInfo;
-use crate::events::Ev;
-use crate::loopout::Out;
-use crate::looptls::Got;
+use crate::deliver::Ev;
+use crate::uvloop::out::Out;
+use crate::uvloop::tls_state::Got;
 
 use super::{LoopIo, WriteResult, READS_PER_WAKE, READ_CHUNK, SCRATCH};
 

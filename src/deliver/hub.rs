@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 
-use crate::events::Emitter;
+use crate::deliver::Emitter;
 use crate::sync::lock;
 
 /// A `napi_ref` to a handle's JavaScript callback. Created, used and deleted on the

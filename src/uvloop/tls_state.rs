@@ -12,7 +12,7 @@ use std::io::{self, Read, Write};
 
 use rustls::Connection;
 
-use crate::plain::PlainStream;
+use crate::net::plain::PlainStream;
 
 /// A TLS connection on the loop.
 pub struct LoopTls {

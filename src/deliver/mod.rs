@@ -11,6 +11,8 @@
 //! A started, open, referenced handle keeps Node's event loop alive (as an open `net` handle
 //! does): the hub's threadsafe function is referenced while at least one such handle exists.
 
+pub mod hub;
+
 use std::collections::VecDeque;
 use std::ptr;
 use std::sync::Mutex;
@@ -23,8 +25,8 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::errors::ErrInfo;
-use crate::hub::{CallbackRef, Hub};
-use crate::socket::NativeSocket;
+use crate::deliver::hub::{CallbackRef, Hub};
+use crate::js::socket::NativeSocket;
 
 /// Bytes read from the network but not yet handed to JavaScript before the reader pauses.
 pub const READ_HIGH_WATER: usize = 256 * 1024;

@@ -16,7 +16,7 @@ use socket2::SockRef;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::events::AddrPair;
+use crate::deliver::AddrPair;
 
 pub enum Conn {
   Tcp(TcpStream),

@@ -17,10 +17,10 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::errors::ErrInfo;
-use crate::events::{code, Ev};
-use crate::plain::PlainStream;
-use crate::socket::NativeSocket;
-use crate::uvloop::{uv, PollBase, UV_READABLE};
+use crate::deliver::{code, Ev};
+use crate::net::plain::PlainStream;
+use crate::js::socket::NativeSocket;
+use crate::uvloop::libuv::{uv, PollBase, UV_READABLE};
 
 /// Connections accepted per readiness callback before the loop gets a turn (libuv's own
 /// servers accept until the queue is empty; a bound keeps one busy server from starving

@@ -15,8 +15,6 @@ use std::sync::OnceLock;
 
 use napi::sys;
 
-pub use crate::loopio::{LoopIo, WriteResult};
-pub use crate::plain::PlainStream;
 
 pub(crate) const UV_READABLE: c_int = 1;
 pub(crate) const UV_WRITABLE: c_int = 2;

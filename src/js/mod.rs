@@ -1,0 +1,8 @@
+//! The handles JavaScript holds: sockets, servers, the TLS context, peer certificates as
+//! JavaScript objects, the listener-ordering export and panic-containment checks.
+
+pub mod guard;
+mod ordering;
+mod peer_cert;
+pub mod server;
+pub mod socket;

@@ -1,0 +1,3 @@
+//! Data both I/O paths share: a connected plain stream (`plain`).
+
+pub mod plain;
