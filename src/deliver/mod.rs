@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::errors::ErrInfo;
-use crate::deliver::hub::{CallbackRef, Hub};
+use crate::deliver::hub::{CallbackRef, Deliver, Hub};
 use crate::js::socket::NativeSocket;
 
 /// Bytes read from the network but not yet handed to JavaScript before the reader pauses.
@@ -166,50 +166,6 @@ impl Emitter {
     }
   }
 
-  /// Hands everything queued to the JavaScript callback. JavaScript thread only.
-  pub(crate) unsafe fn deliver(&self, env: sys::napi_env) {
-    let (evs, callback) = {
-      let mut st = lock(&self.state);
-      st.scheduled = false;
-      let Some(cb) = &st.callback else { return };
-      let cb = cb.0;
-      let had_data = st.buffered > 0;
-      st.buffered = 0;
-      let evs: Vec<Ev> = st.queue.drain(..).collect();
-      if had_data {
-        self.readable.notify_one();
-      }
-      (evs, cb)
-    };
-    if evs.is_empty() {
-      return;
-    }
-    let mut scope = ptr::null_mut();
-    if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
-      return;
-    }
-    let mut func = ptr::null_mut();
-    let mut recv = ptr::null_mut();
-    let mut result = ptr::null_mut();
-    // A batch that cannot be built (out of memory) must not vanish quietly: what it held is
-    // lost, so the handle gets an error instead (JavaScript destroys the socket).
-    let built = Batch::to_napi_value(env, Batch(evs)).or_else(|_| {
-      let lost = ErrInfo::io(&std::io::Error::from_raw_os_error(libc::ENOMEM), "read");
-      Batch::to_napi_value(env, Batch(vec![Ev::Error(lost)]))
-    });
-    if let Ok(arg) = built {
-      sys::napi_get_reference_value(env, callback, &mut func);
-      sys::napi_get_undefined(env, &mut recv);
-      if sys::napi_call_function(env, recv, func, 1, &arg, &mut result) == sys::Status::napi_pending_exception {
-        // An exception thrown by an event handler is an uncaught exception, as in Node.
-        let mut exc = ptr::null_mut();
-        sys::napi_get_and_clear_last_exception(env, &mut exc);
-        sys::napi_fatal_exception(env, exc);
-      }
-    }
-    sys::napi_close_handle_scope(env, scope);
-  }
-
   /// The JavaScript callback given to `start`, as a value of `env`.
   ///
   /// # Safety
@@ -286,6 +242,52 @@ impl Emitter {
     drop(st);
     hub.keep_alive(keep_alive);
     Ok(())
+  }
+}
+
+impl Deliver for Emitter {
+  /// Hands everything queued to the JavaScript callback. JavaScript thread only.
+  unsafe fn deliver(&self, env: sys::napi_env) {
+    let (evs, callback) = {
+      let mut st = lock(&self.state);
+      st.scheduled = false;
+      let Some(cb) = &st.callback else { return };
+      let cb = cb.0;
+      let had_data = st.buffered > 0;
+      st.buffered = 0;
+      let evs: Vec<Ev> = st.queue.drain(..).collect();
+      if had_data {
+        self.readable.notify_one();
+      }
+      (evs, cb)
+    };
+    if evs.is_empty() {
+      return;
+    }
+    let mut scope = ptr::null_mut();
+    if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+      return;
+    }
+    let mut func = ptr::null_mut();
+    let mut recv = ptr::null_mut();
+    let mut result = ptr::null_mut();
+    // A batch that cannot be built (out of memory) must not vanish quietly: what it held is
+    // lost, so the handle gets an error instead (JavaScript destroys the socket).
+    let built = Batch::to_napi_value(env, Batch(evs)).or_else(|_| {
+      let lost = ErrInfo::io(&std::io::Error::from_raw_os_error(libc::ENOMEM), "read");
+      Batch::to_napi_value(env, Batch(vec![Ev::Error(lost)]))
+    });
+    if let Ok(arg) = built {
+      sys::napi_get_reference_value(env, callback, &mut func);
+      sys::napi_get_undefined(env, &mut recv);
+      if sys::napi_call_function(env, recv, func, 1, &arg, &mut result) == sys::Status::napi_pending_exception {
+        // An exception thrown by an event handler is an uncaught exception, as in Node.
+        let mut exc = ptr::null_mut();
+        sys::napi_get_and_clear_last_exception(env, &mut exc);
+        sys::napi_fatal_exception(env, exc);
+      }
+    }
+    sys::napi_close_handle_scope(env, scope);
   }
 }
 
