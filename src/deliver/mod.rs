@@ -26,7 +26,6 @@ use tokio::sync::Notify;
 
 use crate::errors::ErrInfo;
 use crate::deliver::hub::{CallbackRef, Deliver, Hub};
-use crate::js::socket::NativeSocket;
 
 /// Bytes read from the network but not yet handed to JavaScript before the reader pauses.
 pub const READ_HIGH_WATER: usize = 256 * 1024;
@@ -70,6 +69,14 @@ pub struct SecureInfo {
   pub session_reused: bool,
 }
 
+/// A value that becomes a JavaScript value when it is delivered: a new connection's socket
+/// handle. The handle layer implements it, so delivery does not depend on the handles.
+pub trait IntoJs: Send {
+  /// # Safety
+  /// JavaScript thread, inside an open handle scope of `env`.
+  unsafe fn into_js(self: Box<Self>, env: sys::napi_env) -> Result<sys::napi_value>;
+}
+
 pub enum Ev {
   Connect(AddrPair),
   Data(Vec<u8>),
@@ -78,7 +85,7 @@ pub enum Ev {
   WriteDone(Option<ErrInfo>),
   ShutdownDone(Option<ErrInfo>),
   Secure(SecureInfo),
-  Connection(NativeSocket),
+  Connection(Box<dyn IntoJs>),
   TlsClientError(ErrInfo, AddrPair),
   Closed,
 }
@@ -306,7 +313,7 @@ impl Ev {
       Ev::WriteDone(e) => (code::WRITE_DONE, Option::<ErrInfo>::to_napi_value(env, e)),
       Ev::ShutdownDone(e) => (code::SHUTDOWN_DONE, Option::<ErrInfo>::to_napi_value(env, e)),
       Ev::Secure(s) => (code::SECURE, SecureInfo::to_napi_value(env, s)),
-      Ev::Connection(s) => (code::CONNECTION, NativeSocket::to_napi_value(env, s)),
+      Ev::Connection(s) => (code::CONNECTION, s.into_js(env)),
       Ev::TlsClientError(e, a) => (code::TLS_CLIENT_ERROR, <(ErrInfo, AddrPair)>::to_napi_value(env, (e, a))),
       Ev::Closed => (code::CLOSED, Null::to_napi_value(env, Null)),
     }

@@ -128,7 +128,7 @@ async fn accept_loop(
     };
     match accepted {
       Ok(conn) => match &tls {
-        None => emitter.emit(Ev::Connection(NativeSocket::from_conn(conn))),
+        None => emitter.emit(Ev::Connection(Box::new(NativeSocket::from_conn(conn)))),
         // Handshakes run concurrently, each on its own task, never in the accept loop.
         Some(side) => {
           handshakes.spawn(server_handshake(conn, side.clone(), emitter.clone()));
@@ -289,7 +289,7 @@ impl NativeServer {
     let Some(cb) = (unsafe { self.emitter.callback_value(env.raw()) }) else { return Err(listener) };
     crate::uvloop::accept::reserve_spare();
     // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
-    let me = unsafe { LoopListener::start(env.raw(), listener, cb) }?;
+    let me = unsafe { LoopListener::start(env.raw(), listener, cb, |s| Box::new(NativeSocket::from_plain(s))) }?;
     *lock(&self.on_loop) = Some(ListenerPtr(me));
     // The poll handle keeps the loop alive now (and follows ref/unref), not the emitter.
     let _ = self.emitter.set_ref(env, false);

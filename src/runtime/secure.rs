@@ -242,7 +242,7 @@ pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter
         Err((conn, stream)) => NativeSocket::from_stream(conn, stream),
       };
       socket.core.set_tls(info, shown_chain(peer, &tls.policy));
-      emitter.emit(Ev::Connection(socket));
+      emitter.emit(Ev::Connection(Box::new(socket)));
     }
     Err(e) => emitter.emit(Ev::TlsClientError(e, addrs)),
   }

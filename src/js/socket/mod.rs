@@ -19,7 +19,7 @@ use tokio::task::AbortHandle;
 
 use crate::runtime::conn::{Conn, ConnIo};
 use crate::errors::ErrInfo;
-use crate::deliver::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
+use crate::deliver::{AddrPair, Emitter, Ev, EventCallback, IntoJs, SecureInfo};
 use crate::js::peer_cert::peer_certificate_object;
 use crate::runtime::connect::TcpConnectOptions;
 use crate::runtime::secure::TlsContext;
@@ -358,6 +358,13 @@ impl NativeSocket {
 }
 
 
+
+/// A new connection's handle travels through event delivery as a `Box<dyn IntoJs>`.
+impl IntoJs for NativeSocket {
+  unsafe fn into_js(self: Box<Self>, env: napi::sys::napi_env) -> Result<napi::sys::napi_value> {
+    NativeSocket::to_napi_value(env, *self)
+  }
+}
 
 impl Default for NativeSocket {
   fn default() -> Self {
