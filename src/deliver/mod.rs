@@ -25,6 +25,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::errors::ErrInfo;
+use crate::net::{AddrPair, SecureInfo};
 use crate::deliver::hub::{CallbackRef, Deliver, Hub};
 
 /// Bytes read from the network but not yet handed to JavaScript before the reader pauses.
@@ -42,31 +43,6 @@ pub mod code {
   pub const CONNECTION: u32 = 10;
   pub const TLS_CLIENT_ERROR: u32 = 11;
   pub const CLOSED: u32 = 12;
-}
-
-/// Local and remote endpoint of a connection, as Node reports them.
-#[napi_derive::napi(object)]
-#[derive(Debug, Clone, Default)]
-pub struct AddrPair {
-  pub local_address: Option<String>,
-  pub local_port: Option<u32>,
-  pub local_family: Option<String>,
-  pub remote_address: Option<String>,
-  pub remote_port: Option<u32>,
-  pub remote_family: Option<String>,
-}
-
-/// What a finished TLS handshake tells the JavaScript socket.
-#[napi_derive::napi(object)]
-#[derive(Debug, Clone, Default)]
-pub struct SecureInfo {
-  pub protocol: Option<String>,
-  pub cipher: Option<String>,
-  pub alpn_protocol: Option<String>,
-  pub servername: Option<String>,
-  pub authorized: bool,
-  pub authorization_error: Option<ErrInfo>,
-  pub session_reused: bool,
 }
 
 /// A value that becomes a JavaScript value when it is delivered: a new connection's socket

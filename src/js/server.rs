@@ -20,7 +20,8 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use crate::runtime::conn::{split_addr, Conn};
+use crate::net::split_addr;
+use crate::runtime::conn::Conn;
 use crate::errors::ErrInfo;
 use crate::deliver::{Emitter, Ev, EventCallback};
 use crate::runtime::handle;

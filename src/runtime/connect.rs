@@ -49,7 +49,7 @@ async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::resul
 /// A connect whose completion was seen only after the peer's reset (reset, not refused: the
 /// peer accepted, then aborted). The connection was made, so it is reported, and the reset as
 /// a read error: what libuv reports when the completion is seen first.
-pub fn reset_after_connect(addrs: crate::deliver::AddrPair) -> [Ev; 2] {
+pub fn reset_after_connect(addrs: crate::net::AddrPair) -> [Ev; 2] {
   let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
   [Ev::Connect(addrs), Ev::Error(ErrInfo::io(&reset, "read"))]
 }

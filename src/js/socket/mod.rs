@@ -19,7 +19,8 @@ use tokio::task::AbortHandle;
 
 use crate::runtime::conn::{Conn, ConnIo};
 use crate::errors::ErrInfo;
-use crate::deliver::{AddrPair, Emitter, Ev, EventCallback, IntoJs, SecureInfo};
+use crate::deliver::{Emitter, Ev, EventCallback, IntoJs};
+use crate::net::{AddrPair, SecureInfo};
 use crate::js::peer_cert::peer_certificate_object;
 use crate::runtime::connect::TcpConnectOptions;
 use crate::runtime::secure::TlsContext;

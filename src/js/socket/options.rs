@@ -4,7 +4,8 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::deliver::{AddrPair, Ev};
+use crate::deliver::Ev;
+use crate::net::AddrPair;
 use crate::runtime::io_tasks::WriteCmd;
 use crate::sync::lock;
 
