@@ -275,6 +275,14 @@ impl Deliver for Emitter {
 }
 
 impl Ev {
+  /// A connect whose completion was seen only after the peer's reset (reset, not refused: the
+  /// peer accepted, then aborted). The connection was made, so it is reported, and the reset as
+  /// a read error: what libuv reports when the completion is seen first.
+  pub fn reset_after_connect(addrs: AddrPair) -> [Ev; 2] {
+    let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
+    [Ev::Connect(addrs), Ev::Error(ErrInfo::io(&reset, "read"))]
+  }
+
   /// The event's code and its payload as a JavaScript value (a `Data` event's bytes copied
   /// into a Buffer).
   ///

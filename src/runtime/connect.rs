@@ -46,14 +46,6 @@ async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::resul
   sock.connect(target).await.map_err(|e| io(e, "connect"))
 }
 
-/// A connect whose completion was seen only after the peer's reset (reset, not refused: the
-/// peer accepted, then aborted). The connection was made, so it is reported, and the reset as
-/// a read error: what libuv reports when the completion is seen first.
-pub fn reset_after_connect(addrs: crate::net::AddrPair) -> [Ev; 2] {
-  let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
-  [Ev::Connect(addrs), Ev::Error(ErrInfo::io(&reset, "read"))]
-}
-
 /// Starts a non-blocking TCP connect on the calling thread, for a socket that will run on
 /// Node's loop (`uvloop`). `None` when that is not possible or anything fails at once (a bad
 /// local address, a failed bind, an unreachable network): the caller then connects on tokio,
@@ -111,7 +103,7 @@ impl NativeSocket {
           }
         }
         Err(e) if e.code == "ECONNRESET" && e.syscall == "connect" && tls.is_none() => {
-          for ev in reset_after_connect(Default::default()) {
+          for ev in Ev::reset_after_connect(Default::default()) {
             core.emitter.emit(ev);
           }
         }

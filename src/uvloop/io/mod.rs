@@ -278,7 +278,7 @@ impl LoopIo {
       }
       Some(e) if e.kind() == io::ErrorKind::ConnectionReset => {
         let addrs = self.with_stream(|s| s.addresses()).unwrap_or_default();
-        for ev in crate::runtime::connect::reset_after_connect(addrs) {
+        for ev in Ev::reset_after_connect(addrs) {
           out.push_ev(ev);
         }
       }
