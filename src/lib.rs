@@ -20,6 +20,7 @@
 pub mod deliver;
 pub mod devcerts;
 pub mod errors;
+pub mod handover;
 pub mod js;
 pub mod net;
 pub mod ordering;

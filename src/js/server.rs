@@ -25,7 +25,8 @@ use crate::runtime::conn::Conn;
 use crate::errors::ErrInfo;
 use crate::deliver::{Emitter, Ev, EventCallback};
 use crate::runtime::handle;
-use crate::runtime::secure::{server_handshake, ServerSide, TlsContext};
+use crate::runtime::secure::{lost, server_handshake, Secured, ServerSide, TlsContext};
+use crate::uvloop::tls_state::LoopTls;
 use crate::uvloop::accept::LoopListener;
 use crate::js::socket::NativeSocket;
 
@@ -109,6 +110,25 @@ fn clone_opts(o: &ListenOptions) -> ListenOptions {
   ListenOptions { address: o.address.clone(), port: o.port, path: o.path.clone(), backlog: o.backlog, ipv6_only: o.ipv6_only }
 }
 
+/// The handshake of one accepted TLS connection (a task of its own): delivers the new socket,
+/// or the failure as Node's `'tlsClientError'`.
+async fn accept_tls(conn: Conn, side: ServerSide, emitter: Arc<Emitter>) {
+  let Some(tls) = side.server_tls() else { return };
+  let (addrs, outcome) = server_handshake(conn, tls, side.handshake_timeout(), crate::uvloop::libuv::available()).await;
+  match outcome {
+    Ok(done) => {
+      let socket = match done.secured {
+        Secured::Loop(conn, tls) => NativeSocket::from_tls(conn, LoopTls::from(tls)),
+        Secured::Runtime(conn, stream) => NativeSocket::from_stream(conn, stream),
+        Secured::Lost => return emitter.emit(Ev::TlsClientError(lost(), addrs)),
+      };
+      socket.core.set_tls(done.info, done.peer);
+      emitter.emit(Ev::Connection(Box::new(socket)));
+    }
+    Err(e) => emitter.emit(Ev::TlsClientError(e, addrs)),
+  }
+}
+
 async fn accept_loop(
   listener: Listener,
   emitter: Arc<Emitter>,
@@ -132,7 +152,7 @@ async fn accept_loop(
         None => emitter.emit(Ev::Connection(Box::new(NativeSocket::from_conn(conn)))),
         // Handshakes run concurrently, each on its own task, never in the accept loop.
         Some(side) => {
-          handshakes.spawn(server_handshake(conn, side.clone(), emitter.clone()));
+          handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone()));
         }
       },
       Err(_) if closing.load(std::sync::atomic::Ordering::SeqCst) => break,

@@ -12,7 +12,9 @@ use crate::runtime::conn::Conn;
 use crate::errors::ErrInfo;
 use crate::deliver::Ev;
 use crate::runtime::{handle, with_timeout};
-use crate::runtime::secure::client_handshake;
+use crate::runtime::secure::{client_handshake, lost, Secured};
+use crate::js::socket::SocketCore;
+use crate::uvloop::tls_state::LoopTls;
 use crate::js::socket::NativeSocket;
 
 /// Options of `connectTcp`, already normalised by JavaScript (host resolved to an IP).
@@ -76,6 +78,23 @@ pub fn start_connect_nonblocking(opts: &TcpConnectOptions) -> Option<std::net::T
   Some(sock.into())
 }
 
+/// The client handshake after a TCP connect; the socket gets `SECURE` (or `ERROR`) and goes on
+/// on Node's loop (or on the runtime without it).
+async fn secure_client(core: Arc<SocketCore>, conn: Arc<Conn>, tls: crate::tls::ClientTls, servername: String, limit: Option<Duration>) {
+  match client_handshake(conn, &tls, servername, limit, crate::uvloop::libuv::available()).await {
+    Ok(done) => {
+      core.set_tls(done.info.clone(), done.peer);
+      let first = Some(Ev::Secure(done.info));
+      match done.secured {
+        Secured::Loop(conn, tls) => core.defer_tls(conn, LoopTls::from(tls), first),
+        Secured::Runtime(conn, stream) => core.open_stream(conn, stream, first),
+        Secured::Lost => core.emitter.emit(Ev::Error(lost())),
+      }
+    }
+    Err(e) => core.emitter.emit(Ev::Error(e)),
+  }
+}
+
 impl NativeSocket {
   pub(crate) fn connect(&self, opts: TcpConnectOptions, tls: Option<(crate::tls::ClientTls, String, Option<Duration>)>) -> Result<()> {
     let target = SocketAddr::new(parse_ip(&opts.address)?, opts.port as u16);
@@ -98,7 +117,7 @@ impl NativeSocket {
               core.emitter.emit(Ev::Connect(addrs));
               // Boxed: the handshake's state machine is large, and a plain connect should
               // not carry (and keep allocated) room for it.
-              Box::pin(client_handshake(core, conn, tls, servername, hs_limit)).await;
+              Box::pin(secure_client(core, conn, tls, servername, hs_limit)).await;
             }
           }
         }

@@ -59,9 +59,10 @@ impl ClientEstablished {
   }
 }
 
-/// The server side of a handshake over an accepted connection.
-pub async fn accept(config: &Arc<ServerConfig>, io: ConnIo) -> io::Result<ServerEstablished> {
-  if !crate::uvloop::libuv::available() {
+/// The server side of a handshake over an accepted connection; held for Node's loop when
+/// `to_loop`, else run by tokio-rustls.
+pub async fn accept(config: &Arc<ServerConfig>, io: ConnIo, to_loop: bool) -> io::Result<ServerEstablished> {
+  if !to_loop {
     return TlsAcceptor::from(config.clone()).accept(io).await.map(Established::Stream);
   }
   // tokio-rustls reports a connection that cannot be created the same way.
@@ -69,9 +70,10 @@ pub async fn accept(config: &Arc<ServerConfig>, io: ConnIo) -> io::Result<Server
   drive(io, conn).await
 }
 
-/// The client side of a handshake over a connected socket.
-pub async fn connect(config: &Arc<ClientConfig>, name: ServerName<'static>, io: ConnIo) -> io::Result<ClientEstablished> {
-  if !crate::uvloop::libuv::available() {
+/// The client side of a handshake over a connected socket; held for Node's loop when
+/// `to_loop`, else run by tokio-rustls.
+pub async fn connect(config: &Arc<ClientConfig>, name: ServerName<'static>, io: ConnIo, to_loop: bool) -> io::Result<ClientEstablished> {
+  if !to_loop {
     return TlsConnector::from(config.clone()).connect(name, io).await.map(Established::Stream);
   }
   let conn = ClientConnection::new(config.clone(), name).map_err(io::Error::other)?;

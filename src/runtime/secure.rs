@@ -14,12 +14,10 @@ use rustls::{CommonState, HandshakeKind, ProtocolVersion};
 
 use crate::runtime::conn::{Conn, ConnIo};
 use crate::runtime::handshake::{self, Established};
-use crate::uvloop::tls_state::LoopTls;
 use crate::errors::ErrInfo;
-use crate::deliver::{Emitter, Ev};
-use crate::net::SecureInfo;
+use crate::handover::TlsHandover;
+use crate::net::{AddrPair, SecureInfo};
 use crate::runtime::with_timeout;
-use crate::js::socket::{NativeSocket, SocketCore};
 use crate::tls::authz::AuthzPolicy;
 use crate::tls::verifier::{authorization, VerifyPolicy};
 use crate::tls::{build_client_config, build_server_config, ClientTls, ClientTlsOptions, ServerTls, ServerTlsOptions};
@@ -136,6 +134,19 @@ impl TlsContext {
   }
 }
 
+impl ServerSide {
+  pub fn server_tls(&self) -> Option<&ServerTls> {
+    match &*self.tls {
+      Side::Server(s) => Some(s),
+      Side::Client(_) => None,
+    }
+  }
+
+  pub fn handshake_timeout(&self) -> Option<Duration> {
+    self.handshake_timeout
+  }
+}
+
 impl TlsContext {
   pub fn server_side(&self) -> Option<ServerSide> {
     self.is_server().then(|| ServerSide { tls: self.side.clone(), handshake_timeout: self.handshake_timeout })
@@ -196,37 +207,64 @@ fn shown_chain(mut peer: Vec<CertificateDer<'static>>, policy: &VerifyPolicy) ->
 /// An established connection leaves tokio for Node's loop (`looptls`), with the last flight
 /// of its handshake still queued (see `handshake`), or stays on tokio when the loop is not
 /// used.
-#[allow(clippy::type_complexity)]
-fn on_loop<C, S>(
-  conn: Arc<Conn>,
-  established: Established<C, S>,
-  wrap: fn(C) -> rustls::Connection,
-) -> std::result::Result<Option<(Conn, LoopTls)>, (Arc<Conn>, S)> {
+/// Where an established TLS connection goes next.
+// Moved once, by value, as the tuple it replaces was (no box: no extra allocation).
+#[allow(clippy::large_enum_variant)]
+pub enum Secured<S> {
+  /// To Node's loop: the descriptor and the rustls state (see `handover`).
+  Loop(Conn, TlsHandover),
+  /// Stays on the runtime (`CIO_IO=tokio`): tokio-rustls' stream over the shared `Conn`.
+  Runtime(Arc<Conn>, S),
+  /// The descriptor could not leave the runtime (another reference to it was alive; never
+  /// expected): the connection is lost.
+  Lost,
+}
+
+/// A finished handshake: where the connection goes, what JavaScript is told about it, and the
+/// peer's chain as `getPeerCertificate()` shows it.
+pub struct Handshaken<S> {
+  pub secured: Secured<S>,
+  pub info: SecureInfo,
+  pub peer: Vec<CertificateDer<'static>>,
+}
+
+pub type ServerStream = tokio_rustls::server::TlsStream<ConnIo>;
+pub type ClientStream = tokio_rustls::client::TlsStream<ConnIo>;
+
+fn hand_over<C, S>(conn: Arc<Conn>, established: Established<C, S>, wrap: fn(C) -> rustls::Connection) -> Secured<S> {
   match established {
-    Established::Stream(stream) => Err((conn, stream)),
+    Established::Stream(stream) => Secured::Runtime(conn, stream),
     Established::Held { io, conn: state } => {
       let (inner, leftover) = io.into_parts();
       drop(inner);
       // Our reference is the last one now (the handshake held the other); if it ever were
       // not, the descriptor cannot leave and the connection is lost.
-      Ok(Arc::try_unwrap(conn).ok().map(|conn| (conn, LoopTls::new(wrap(state), leftover))))
+      match Arc::try_unwrap(conn) {
+        Ok(conn) => Secured::Loop(conn, TlsHandover { state: wrap(state), read_ahead: leftover }),
+        Err(_) => Secured::Lost,
+      }
     }
   }
 }
 
-fn lost() -> ErrInfo {
+pub fn lost() -> ErrInfo {
   ErrInfo::coded("ERR_CIO_INTERNAL", "the connection could not be handed to the event loop")
 }
 
-/// Runs the server handshake for one accepted connection; the result is a `CONNECTION`
-/// event carrying an encrypted socket, or `TLS_CLIENT_ERROR`.
-pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter>) {
-  let Side::Server(tls) = &*side.tls else { return };
+/// The server side of the handshake over an accepted connection, bounded by `limit`; held for
+/// Node's loop when `to_loop`. The connection's endpoints come with the outcome (Node's
+/// `'tlsClientError'` reports them).
+pub async fn server_handshake(
+  conn: Conn,
+  tls: &ServerTls,
+  limit: Option<Duration>,
+  to_loop: bool,
+) -> (AddrPair, std::result::Result<Handshaken<ServerStream>, ErrInfo>) {
   let conn = Arc::new(conn);
   let addrs = conn.addresses();
   let io = ConnIo::new(conn.clone());
-  let handshake = async { handshake::accept(&tls.config, io).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
-  match with_timeout(handshake, "handshake", side.handshake_timeout).await {
+  let handshake = async { handshake::accept(&tls.config, io, to_loop).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
+  match with_timeout(handshake, "handshake", limit).await {
     Ok(stream) => {
       let state = stream.conn();
       let peer = owned(state.peer_certificates());
@@ -237,44 +275,34 @@ pub async fn server_handshake(conn: Conn, side: ServerSide, emitter: Arc<Emitter
       };
       let mut info = secure_info(state, authorized, error);
       info.servername = state.server_name().map(str::to_string);
-      let socket = match on_loop(conn, stream, rustls::Connection::Server) {
-        Ok(Some((conn, looptls))) => NativeSocket::from_tls(conn, looptls),
-        Ok(None) => return emitter.emit(Ev::TlsClientError(lost(), addrs)),
-        Err((conn, stream)) => NativeSocket::from_stream(conn, stream),
-      };
-      socket.core.set_tls(info, shown_chain(peer, &tls.policy));
-      emitter.emit(Ev::Connection(Box::new(socket)));
+      let secured = hand_over(conn, stream, rustls::Connection::Server);
+      (addrs, Ok(Handshaken { secured, info, peer: shown_chain(peer, &tls.policy) }))
     }
-    Err(e) => emitter.emit(Ev::TlsClientError(e, addrs)),
+    Err(e) => (addrs, Err(e)),
   }
 }
 
-/// The client handshake over a connected `conn`; on success the socket opens with a
-/// `SECURE` event first.
-pub async fn client_handshake(core: Arc<SocketCore>, conn: Arc<Conn>, tls: ClientTls, servername: String, limit: Option<Duration>) {
+/// The client side of the handshake over a connected socket, bounded by `limit`; held for
+/// Node's loop when `to_loop`.
+pub async fn client_handshake(
+  conn: Arc<Conn>,
+  tls: &ClientTls,
+  servername: String,
+  limit: Option<Duration>,
+  to_loop: bool,
+) -> std::result::Result<Handshaken<ClientStream>, ErrInfo> {
   let name = match ServerName::try_from(servername.clone()) {
     Ok(n) => n,
-    Err(_) => {
-      core.emitter.emit(Ev::Error(ErrInfo::coded("ERR_INVALID_ARG_VALUE", format!("invalid servername: {servername:?}"))));
-      return;
-    }
+    Err(_) => return Err(ErrInfo::coded("ERR_INVALID_ARG_VALUE", format!("invalid servername: {servername:?}"))),
   };
   let io = ConnIo::new(conn.clone());
-  let handshake = async { handshake::connect(&tls.config, name, io).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
-  match with_timeout(handshake, "handshake", limit).await {
-    Ok(stream) => {
-      let state = stream.conn();
-      let peer = owned(state.peer_certificates());
-      let (authorized, error) = authorize(&peer, &tls.policy, Some(&servername));
-      let mut info = secure_info(state, authorized, error);
-      info.servername = Some(servername);
-      core.set_tls(info.clone(), shown_chain(peer, &tls.policy));
-      match on_loop(conn, stream, rustls::Connection::Client) {
-        Ok(Some((conn, looptls))) => core.defer_tls(conn, looptls, Some(Ev::Secure(info))),
-        Ok(None) => core.emitter.emit(Ev::Error(lost())),
-        Err((conn, stream)) => core.open_stream(conn, stream, Some(Ev::Secure(info))),
-      }
-    }
-    Err(e) => core.emitter.emit(Ev::Error(e)),
-  }
+  let handshake = async { handshake::connect(&tls.config, name, io, to_loop).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
+  let stream = with_timeout(handshake, "handshake", limit).await?;
+  let state = stream.conn();
+  let peer = owned(state.peer_certificates());
+  let (authorized, error) = authorize(&peer, &tls.policy, Some(&servername));
+  let mut info = secure_info(state, authorized, error);
+  info.servername = Some(servername);
+  let peer = shown_chain(peer, &tls.policy);
+  Ok(Handshaken { secured: hand_over(conn, stream, rustls::Connection::Client), info, peer })
 }

@@ -12,6 +12,7 @@ use std::io::{self, Read, Write};
 
 use rustls::Connection;
 
+use crate::handover::TlsHandover;
 use crate::net::plain::PlainStream;
 
 /// A TLS connection on the loop.
@@ -28,6 +29,13 @@ pub enum Got<'a> {
   Plain(&'a [u8]),
   End,
   Error(io::Error),
+}
+
+/// A connection handed over by the runtime after its handshake (see `handover`).
+impl From<TlsHandover> for LoopTls {
+  fn from(h: TlsHandover) -> Self {
+    LoopTls::new(h.state, h.read_ahead)
+  }
 }
 
 impl LoopTls {
