@@ -22,7 +22,7 @@ use crate::errors::ErrInfo;
 use crate::deliver::{Emitter, Ev, EventCallback, IntoJs};
 use crate::net::{AddrPair, SecureInfo};
 use crate::js::peer_cert::peer_certificate_object;
-use crate::runtime::connect::TcpConnectOptions;
+pub use connect::TcpConnectOptions;
 use crate::runtime::secure::TlsContext;
 use crate::runtime::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
 use crate::uvloop::tls_state::LoopTls;
@@ -31,6 +31,7 @@ use crate::net::plain::PlainStream;
 use rustls::pki_types::CertificateDer;
 use crate::runtime::handle;
 
+mod connect;
 mod io;
 mod options;
 
@@ -248,7 +249,7 @@ impl NativeSocket {
   #[napi(catch_unwind)]
   pub fn connect_tcp(&self, env: &Env, opts: TcpConnectOptions, cb: EventCallback<'_>) -> Result<()> {
     if opts.timeout_ms.unwrap_or(0) == 0 {
-      if let Some(stream) = crate::runtime::connect::start_connect_nonblocking(&opts) {
+      if let Some(stream) = connect::start_connect_nonblocking(&opts) {
         if let Some(old) = lock(&self.core.lp).take() {
           old.io().close(); // an earlier attempt that failed (the next address is tried)
         }

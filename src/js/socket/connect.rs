@@ -52,7 +52,7 @@ async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::resul
 /// Node's loop (`uvloop`). `None` when that is not possible or anything fails at once (a bad
 /// local address, a failed bind, an unreachable network): the caller then connects on tokio,
 /// which reports the same failure as an `ERROR` event, asynchronously as Node does.
-pub fn start_connect_nonblocking(opts: &TcpConnectOptions) -> Option<std::net::TcpStream> {
+pub(super) fn start_connect_nonblocking(opts: &TcpConnectOptions) -> Option<std::net::TcpStream> {
   if !crate::uvloop::libuv::available() {
     return None;
   }
