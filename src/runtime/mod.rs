@@ -6,6 +6,7 @@
 //! referenced threadsafe functions do).
 
 pub mod conn;
+pub mod connect;
 pub mod handshake;
 pub mod io_tasks;
 pub mod secure;

@@ -1,5 +1,6 @@
-//! Outgoing connections: normalised connect options, the TCP connect (bounded by the
-//! `connect` phase timeout) and what follows it — a plain socket, or the TLS handshake.
+//! A socket's outgoing connections: normalised connect options, where the connect runs (on
+//! Node's loop when no connect timeout is set, else on the runtime: `runtime::connect`), and
+//! what follows it — a plain socket, or the TLS handshake (`runtime::secure`) and its outcome.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -8,14 +9,18 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::runtime::conn::Conn;
+use super::{LoopPtr, NativeSocket, SocketCore};
+use crate::deliver::{Ev, EventCallback};
 use crate::errors::ErrInfo;
-use crate::deliver::Ev;
-use crate::runtime::{handle, with_timeout};
-use crate::runtime::secure::{client_handshake, lost, Secured};
-use crate::js::socket::SocketCore;
+use crate::net::plain::PlainStream;
+use crate::net::AddrPair;
+use crate::runtime::conn::Conn;
+use crate::runtime::connect::tcp_connect;
+use crate::runtime::handle;
+use crate::runtime::secure::{client_handshake, lost, Secured, TlsContext};
+use crate::sync::lock;
+use crate::uvloop::io::LoopIo;
 use crate::uvloop::tls_state::LoopTls;
-use crate::js::socket::NativeSocket;
 
 /// Options of `connectTcp`, already normalised by JavaScript (host resolved to an IP).
 #[napi(object)]
@@ -33,26 +38,11 @@ fn parse_ip(s: &str) -> Result<IpAddr> {
   s.parse().map_err(|_| Error::new(Status::InvalidArg, format!("invalid IP address: {s}")))
 }
 
-async fn tcp_connect(opts: &TcpConnectOptions, target: SocketAddr) -> std::result::Result<tokio::net::TcpStream, ErrInfo> {
-  let io = |e: std::io::Error, call: &str| ErrInfo::io(&e, call);
-  let sock = if target.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }
-    .map_err(|e| io(e, "socket"))?;
-  if opts.local_address.is_some() || opts.local_port.is_some() {
-    let ip = match &opts.local_address {
-      Some(a) => a.parse().map_err(|_| ErrInfo::coded("ERR_INVALID_IP_ADDRESS", format!("Invalid IP address: {a}")))?,
-      None if target.is_ipv4() => IpAddr::from([0u8; 4]),
-      None => IpAddr::from([0u16; 8]),
-    };
-    sock.bind(SocketAddr::new(ip, opts.local_port.unwrap_or(0) as u16)).map_err(|e| io(e, "bind"))?;
-  }
-  sock.connect(target).await.map_err(|e| io(e, "connect"))
-}
-
 /// Starts a non-blocking TCP connect on the calling thread, for a socket that will run on
 /// Node's loop (`uvloop`). `None` when that is not possible or anything fails at once (a bad
 /// local address, a failed bind, an unreachable network): the caller then connects on tokio,
 /// which reports the same failure as an `ERROR` event, asynchronously as Node does.
-pub(super) fn start_connect_nonblocking(opts: &TcpConnectOptions) -> Option<std::net::TcpStream> {
+fn start_connect_nonblocking(opts: &TcpConnectOptions) -> Option<std::net::TcpStream> {
   if !crate::uvloop::libuv::available() {
     return None;
   }
@@ -95,13 +85,62 @@ async fn secure_client(core: Arc<SocketCore>, conn: Arc<Conn>, tls: crate::tls::
   }
 }
 
+#[napi]
 impl NativeSocket {
-  pub(crate) fn connect(&self, opts: TcpConnectOptions, tls: Option<(crate::tls::ClientTls, String, Option<Duration>)>) -> Result<()> {
+  /// Connects over TCP, delivering events to `cb`; emits `CONNECT` or `ERROR` (syscall
+  /// `connect`/`bind`). Without a connect timeout the connect runs on Node's own loop (the
+  /// socket never touches tokio); otherwise, or when that is not possible, on tokio.
+  #[napi(catch_unwind)]
+  pub fn connect_tcp(&self, env: &Env, opts: TcpConnectOptions, cb: EventCallback<'_>) -> Result<()> {
+    if opts.timeout_ms.unwrap_or(0) == 0 {
+      if let Some(stream) = start_connect_nonblocking(&opts) {
+        if let Some(old) = lock(&self.core.lp).take() {
+          old.io().close(); // an earlier attempt that failed (the next address is tried)
+        }
+        // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
+        if let Ok(io) = unsafe { LoopIo::attach(env.raw(), PlainStream::Tcp(stream), cb.raw(), false, None, true) } {
+          *lock(&self.core.lp) = Some(LoopPtr(io));
+          return Ok(());
+        }
+      }
+    }
+    self.core.emitter.start(cb)?;
+    self.connect(opts, None)
+  }
+
+  /// Connects over TCP and runs the TLS handshake with `servername` (SNI and the identity
+  /// checked); emits `CONNECT`, then `SECURE` or `ERROR`.
+  #[napi(catch_unwind)]
+  pub fn connect_tls(&self, opts: TcpConnectOptions, ctx: &TlsContext, servername: String, handshake_timeout_ms: Option<u32>) -> Result<()> {
+    let tls = ctx.client().ok_or_else(|| Error::new(Status::InvalidArg, "a server TLS context cannot connect"))?;
+    let limit = handshake_timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
+    self.connect(opts, Some((tls, servername, limit)))
+  }
+
+  /// Connects to a Unix domain socket at `path`.
+  #[napi(catch_unwind)]
+  pub fn connect_unix(&self, path: String) -> Result<()> {
+    let core = self.core.clone();
+    let task = handle().spawn(async move {
+      match tokio::net::UnixStream::connect(&path).await {
+        Ok(stream) => {
+          core.open_plain_or_defer(Conn::Unix(stream), Some(Ev::Connect(AddrPair::default())));
+        }
+        Err(e) => core.emitter.emit(Ev::Error(ErrInfo::io(&e, "connect"))),
+      }
+    });
+    self.core.track(task.abort_handle());
+    Ok(())
+  }
+}
+
+impl NativeSocket {
+  fn connect(&self, opts: TcpConnectOptions, tls: Option<(crate::tls::ClientTls, String, Option<Duration>)>) -> Result<()> {
     let target = SocketAddr::new(parse_ip(&opts.address)?, opts.port as u16);
     let core = self.core.clone();
     let limit = opts.timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
     let task = handle().spawn(async move {
-      match with_timeout(tcp_connect(&opts, target), "connect", limit).await {
+      match tcp_connect(target, opts.local_address.as_deref(), opts.local_port, limit).await {
         Ok(stream) => {
           if opts.no_delay == Some(true) {
             let _ = stream.set_nodelay(true);

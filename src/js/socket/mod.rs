@@ -9,7 +9,6 @@
 use std::sync::{Arc, Mutex};
 
 use crate::sync::lock;
-use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -18,12 +17,9 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use crate::runtime::conn::{Conn, ConnIo};
-use crate::errors::ErrInfo;
 use crate::deliver::{Emitter, Ev, EventCallback, IntoJs};
-use crate::net::{AddrPair, SecureInfo};
+use crate::net::SecureInfo;
 use crate::js::peer_cert::peer_certificate_object;
-pub use connect::TcpConnectOptions;
-use crate::runtime::secure::TlsContext;
 use crate::runtime::io_tasks::{read_loop, read_loop_plain, write_loop, WriteCmd, WriteGate};
 use crate::uvloop::tls_state::LoopTls;
 use crate::uvloop::io::LoopIo;
@@ -243,36 +239,6 @@ impl NativeSocket {
     self.core.emitter.start(cb)
   }
 
-  /// Connects over TCP, delivering events to `cb`; emits `CONNECT` or `ERROR` (syscall
-  /// `connect`/`bind`). Without a connect timeout the connect runs on Node's own loop (the
-  /// socket never touches tokio); otherwise, or when that is not possible, on tokio.
-  #[napi(catch_unwind)]
-  pub fn connect_tcp(&self, env: &Env, opts: TcpConnectOptions, cb: EventCallback<'_>) -> Result<()> {
-    if opts.timeout_ms.unwrap_or(0) == 0 {
-      if let Some(stream) = connect::start_connect_nonblocking(&opts) {
-        if let Some(old) = lock(&self.core.lp).take() {
-          old.io().close(); // an earlier attempt that failed (the next address is tried)
-        }
-        // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
-        if let Ok(io) = unsafe { LoopIo::attach(env.raw(), PlainStream::Tcp(stream), cb.raw(), false, None, true) } {
-          *lock(&self.core.lp) = Some(LoopPtr(io));
-          return Ok(());
-        }
-      }
-    }
-    self.core.emitter.start(cb)?;
-    self.connect(opts, None)
-  }
-
-  /// Connects over TCP and runs the TLS handshake with `servername` (SNI and the identity
-  /// checked); emits `CONNECT`, then `SECURE` or `ERROR`.
-  #[napi(catch_unwind)]
-  pub fn connect_tls(&self, opts: TcpConnectOptions, ctx: &TlsContext, servername: String, handshake_timeout_ms: Option<u32>) -> Result<()> {
-    let tls = ctx.client().ok_or_else(|| Error::new(Status::InvalidArg, "a server TLS context cannot connect"))?;
-    let limit = handshake_timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
-    self.connect(opts, Some((tls, servername, limit)))
-  }
-
   /// The handshake's outcome, for sockets accepted by a TLS server.
   #[napi(catch_unwind)]
   pub fn secure_info(&self) -> Option<SecureInfo> {
@@ -285,22 +251,6 @@ impl NativeSocket {
     let guard = lock(&self.core.tls);
     let chain = guard.as_ref().map(|(_, p)| p.as_slice()).unwrap_or(&[]);
     chain.iter().filter_map(|der| crate::tls::peer_cert::peer_certificate(der.as_ref())).map(|c| peer_certificate_object(env, c)).collect()
-  }
-
-  /// Connects to a Unix domain socket at `path`.
-  #[napi(catch_unwind)]
-  pub fn connect_unix(&self, path: String) -> Result<()> {
-    let core = self.core.clone();
-    let task = handle().spawn(async move {
-      match tokio::net::UnixStream::connect(&path).await {
-        Ok(stream) => {
-          core.open_plain_or_defer(Conn::Unix(stream), Some(Ev::Connect(AddrPair::default())));
-        }
-        Err(e) => core.emitter.emit(Ev::Error(ErrInfo::io(&e, "connect"))),
-      }
-    });
-    self.core.track(task.abort_handle());
-    Ok(())
   }
 
   /// Attaches a plain connection to Node's event loop (see `uvloop`), delivering its events
