@@ -6,3 +6,4 @@ mod ordering;
 mod peer_cert;
 pub mod server;
 pub mod socket;
+pub mod tls_context;
