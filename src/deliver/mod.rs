@@ -1,3 +1,9 @@
+//! How events reach JavaScript: `Ev` (one event), `Emitter` (one handle's queue, delivered
+//! from tokio threads through the environment's `hub`), `Batch` (a drained queue as the
+//! `[code, payload, ...]` array JavaScript gets). Sockets on Node's loop build their batches
+//! on the JavaScript thread from the same `Ev`s (`uvloop::out`). Nothing here knows the
+//! handles or either I/O path: a new connection's handle arrives as a `Box<dyn IntoJs>`.
+//!
 //! Event delivery from tokio threads to the JavaScript thread, one `Emitter` per handle.
 //!
 //! Tokio tasks `emit` events into their handle's queue. All handles of a JavaScript

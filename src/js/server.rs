@@ -73,7 +73,7 @@ pub struct NativeServer {
   /// after `close()` returns are refused at once, as with Node. Owned by the accept loop.
   listen_fd: Mutex<Option<i32>>,
   task: Mutex<Option<AbortHandle>>,
-  /// A plain TCP server accepting on Node's loop (`loopaccept`); JavaScript thread only.
+  /// A plain TCP server accepting on Node's loop (`uvloop::accept`); JavaScript thread only.
   on_loop: Mutex<Option<ListenerPtr>>,
 }
 

@@ -1,4 +1,6 @@
-//! Established TLS connections driven from Node's loop (see `uvloop`).
+//! Established TLS connections driven from Node's loop (see `uvloop`): the rustls state a
+//! socket (`uvloop::io`) opens and seals records with, made from what the runtime hands over
+//! after the handshake (`handover`).
 //!
 //! Handshakes run on the runtime, where the public-key work uses every core. Once a
 //! connection is established its records are cheap to seal and open (AES-GCM or ChaCha20),

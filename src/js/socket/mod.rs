@@ -50,9 +50,9 @@ pub struct SocketCore {
   gate: Arc<WriteGate>,
   /// A plain connection waiting for JavaScript to `attach` it to Node's loop.
   pending_plain: Mutex<Option<Conn>>,
-  /// A connection accepted on Node's loop (`loopaccept`), waiting to be attached.
+  /// A connection accepted on Node's loop (`uvloop::accept`), waiting to be attached.
   pending_std: Mutex<Option<PlainStream>>,
-  /// An established TLS connection waiting for the same (see `looptls`).
+  /// An established TLS connection waiting for the same (see `uvloop::tls_state`).
   pending_tls: Mutex<Option<Box<(Conn, LoopTls)>>>,
   /// The plain connection once it runs on Node's loop (JavaScript thread only).
   lp: Mutex<Option<LoopPtr>>,
@@ -129,7 +129,7 @@ impl SocketCore {
   }
 
   /// An established TLS connection, to be driven from Node's loop once JavaScript attaches
-  /// it (`looptls`); `first` is emitted meanwhile.
+  /// it (`uvloop::tls_state`); `first` is emitted meanwhile.
   pub fn defer_tls(&self, conn: Conn, tls: LoopTls, first: Option<Ev>) {
     *lock(&self.pending_tls) = Some(Box::new((conn, tls)));
     if let Some(ev) = first {

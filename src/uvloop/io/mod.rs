@@ -1,6 +1,6 @@
 //! A socket on Node's loop (`LoopIo`): its descriptor watched by a libuv poll handle on the
 //! JavaScript thread, reads and writes made right there as non-blocking system calls, TLS
-//! records opened and sealed through `looptls`, and events delivered through
+//! records opened and sealed through `tls_state`, and events delivered through
 //! `napi_make_callback` (so `process.nextTick` and promise jobs run after each delivery, as
 //! after any Node I/O callback). Plain sockets come here once connected or accepted, TLS ones
 //! once their handshake (on the runtime) is done.
@@ -52,7 +52,7 @@ pub struct LoopIo {
   tls: RefCell<Option<Box<LoopTls>>>,
   /// Records queued in `tls` wait for the socket to become writable.
   tls_pending: Cell<bool>,
-  /// The last flight of the handshake is queued in `tls` (see `handshake`): it leaves with
+  /// The last flight of the handshake is queued in `tls` (see `runtime::handshake`): it leaves with
   /// the first write, or on the next wake-up when nothing was written by then.
   tail: Cell<bool>,
   /// Sending the last flight failed (the peer reset): the write took the socket's error, so a

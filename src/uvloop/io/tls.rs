@@ -1,5 +1,5 @@
 //! The TLS half of a socket on Node's loop: records sealed on write, flushed when the socket
-//! takes them, opened as they are read (`looptls` holds the rustls state).
+//! takes them, opened as they are read (`uvloop::tls_state` holds the rustls state).
 
 use std::cell::RefCell;
 
