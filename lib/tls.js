@@ -1,6 +1,6 @@
 'use strict';
 // TLS sockets and servers, shaped like Node's tls.TLSSocket / tls.Server. Handshakes,
-// certificate verification and encryption run natively (src/secure.rs, src/tls/); this file
+// certificate verification and encryption run natively (src/runtime/secure.rs, src/tls/); this file
 // only normalises options, builds the shared TlsContext once, and exposes what the handshake
 // established: 'secureConnect', authorized/authorizationError, getPeerCertificate() & co.
 
@@ -227,7 +227,7 @@ class TLSSocket extends Socket {
   }
 
   _onSecure(info) {
-    // The established connection moves onto Node's loop (src/looptls.rs), as plain ones do.
+    // The established connection moves onto Node's loop (src/uvloop/tls_state.rs), as plain ones do.
     this._attachLoop();
     this._applySecure(info);
     const o = this._tlsOptions;
