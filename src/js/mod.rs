@@ -1,6 +1,8 @@
 //! The handles JavaScript holds: sockets, servers, the TLS context, peer certificates as
-//! JavaScript objects, the listener-ordering export and panic-containment checks.
+//! JavaScript objects, the listener-ordering and dev-certificate exports and panic-containment
+//! checks.
 
+mod devcerts;
 pub mod guard;
 mod ordering;
 mod peer_cert;
