@@ -28,6 +28,19 @@ export declare class NativeServer {
 }
 
 export declare class NativeSocket {
+  /**
+   * Connects over TCP, delivering events to `cb`; emits `CONNECT` or `ERROR` (syscall
+   * `connect`/`bind`). Without a connect timeout the connect runs on Node's own loop (the
+   * socket never touches tokio); otherwise, or when that is not possible, on tokio.
+   */
+  connectTcp(opts: TcpConnectOptions, cb: EventCallback): void
+  /**
+   * Connects over TCP and runs the TLS handshake with `servername` (SNI and the identity
+   * checked); emits `CONNECT`, then `SECURE` or `ERROR`.
+   */
+  connectTls(opts: TcpConnectOptions, ctx: TlsContext, servername: string, handshakeTimeoutMs?: number | undefined | null): void
+  /** Connects to a Unix domain socket at `path`. */
+  connectUnix(path: string): void
   readStart(): void
   readStop(): void
   /**
@@ -53,23 +66,10 @@ export declare class NativeSocket {
   constructor()
   /** Attaches the event callback `(batch) => void`; queued events flow from now on. */
   start(cb: EventCallback): void
-  /**
-   * Connects over TCP, delivering events to `cb`; emits `CONNECT` or `ERROR` (syscall
-   * `connect`/`bind`). Without a connect timeout the connect runs on Node's own loop (the
-   * socket never touches tokio); otherwise, or when that is not possible, on tokio.
-   */
-  connectTcp(opts: TcpConnectOptions, cb: EventCallback): void
-  /**
-   * Connects over TCP and runs the TLS handshake with `servername` (SNI and the identity
-   * checked); emits `CONNECT`, then `SECURE` or `ERROR`.
-   */
-  connectTls(opts: TcpConnectOptions, ctx: TlsContext, servername: string, handshakeTimeoutMs?: number | undefined | null): void
   /** The handshake's outcome, for sockets accepted by a TLS server. */
   secureInfo(): SecureInfo | null
   /** The peer's certificate chain in Node's `getPeerCertificate()` shape, leaf first. */
   peerCertificates(): Array<object>
-  /** Connects to a Unix domain socket at `path`. */
-  connectUnix(path: string): void
   /**
    * Attaches a plain connection to Node's event loop (see `uvloop`), delivering its events
    * to `cb` directly. False when the socket stays on tokio (TLS, or no libuv symbols).

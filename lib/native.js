@@ -29,7 +29,7 @@ function platformTriple() {
   return `${base}-${glibc ? 'gnu' : 'musl'}`;
 }
 
-// Event codes of src/events.rs (keep the two lists in step).
+// Event codes of src/deliver/mod.rs (keep the two lists in step).
 const EV = Object.freeze({
   CONNECT: 1,
   DATA: 2,

@@ -163,7 +163,7 @@ class Socket extends Duplex {
     else this.read(0);
   }
 
-  // A connected plain socket moves onto Node's event loop (src/uvloop.rs).
+  // A connected plain socket moves onto Node's event loop (src/uvloop/).
   _attachLoop() {
     if (this._handle.attach(this[kEvents]) && !this._refed) this._handle.unref();
   }

@@ -1,143 +1,17 @@
 'use strict';
 // TLS sockets and servers, shaped like Node's tls.TLSSocket / tls.Server. Handshakes,
-// certificate verification and encryption run natively (src/secure.rs, src/tls/); this file
-// only normalises options, builds the shared TlsContext once, and exposes what the handshake
-// established: 'secureConnect', authorized/authorizationError, getPeerCertificate() & co.
+// certificate verification and encryption run natively (src/runtime/secure.rs, src/tls/); this file
+// exposes what the handshake established: 'secureConnect', authorized/authorizationError,
+// getPeerCertificate() & co. Options are checked and contexts built and cached in
+// lib/tls-options.js.
 
 const net = require('net');
-const { binding, EV } = require('./native');
+const { EV } = require('./native');
 const errors = require('./errors');
 const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
-const { originOf } = require('./material');
-
-// Node tls options cio cannot honour: refused loudly rather than silently ignored.
-const UNSUPPORTED = ['pfx', 'passphrase', 'secureContext', 'ciphers', 'ecdhCurve', 'dhparam',
-  'secureProtocol', 'secureOptions', 'crl', 'sigalgs', 'privateKeyEngine', 'privateKeyIdentifier',
-  'SNICallback', 'pskCallback', 'session', 'ticketKeys', 'sessionIdContext', 'clientCertEngine',
-  'enableTrace', 'ALPNCallback', 'honorCipherOrder', 'sessionTimeout', 'requestOCSP',
-  'pskIdentityHint'];
-
-const ALIASES = { key: 'private', cert: 'public', ca: 'root' };
-
-function materialList(name, value) {
-  if (value === undefined || value === null || value === false) return undefined;
-  const items = Array.isArray(value) ? value : [value];
-  return items.map((item) => {
-    if (typeof item === 'string') return item;
-    if (Buffer.isBuffer(item)) return originOf(item) || item; // a file's path names it in errors
-    if (item instanceof Uint8Array) return Buffer.from(item.buffer, item.byteOffset, item.byteLength);
-    throw errors.invalidArgType(`options.${name}`, 'a file path, a PEM string or a Buffer (or an array of them)', item);
-  });
-}
-
-// Options (read through the prototype chain, as cio's contexts inherit module options) →
-// the native TlsOptions.
-function nativeOptions(options, isServer) {
-  errors.refuseUnsupported(options, UNSUPPORTED, 'the TLS option', ' (its TLS runs on rustls, not OpenSSL)');
-  const out = {};
-  for (const name of ['key', 'cert', 'ca']) {
-    const value = options[name] !== undefined && options[name] !== null ? options[name] : options[ALIASES[name]];
-    out[name] = materialList(name, value);
-  }
-  if (options.ALPNProtocols !== undefined) {
-    const list = Array.isArray(options.ALPNProtocols) ? options.ALPNProtocols : [options.ALPNProtocols];
-    out.alpnProtocols = list.map((p) => (Buffer.isBuffer(p) ? p.toString() : String(p)));
-  }
-  if (options.minVersion !== undefined) out.minVersion = String(options.minVersion);
-  if (options.maxVersion !== undefined) out.maxVersion = String(options.maxVersion);
-  if (typeof options.sessionResumption === 'boolean') out.sessionResumption = options.sessionResumption;
-  if (isServer) {
-    out.requestCert = options.requestCert === true;
-    out.rejectUnauthorized = options.rejectUnauthorized !== false;
-    for (const name of ['allowClients', 'denyClients']) {
-      const v = options[name];
-      if (v === undefined || v === null) continue;
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
-        throw errors.invalidArgType(`options.${name}`, 'an array of strings', v);
-      }
-      out[name] = v;
-    }
-    const t = handshakeTimeout(options);
-    if (t !== undefined) out.handshakeTimeout = t;
-  } else {
-    out.rejectUnauthorized = options.rejectUnauthorized !== false;
-    out.checkServerIdentity = typeof options.checkServerIdentity !== 'function';
-  }
-  return out;
-}
-
-// `handshakeTimeout` (ms) as the native side takes it: undefined when not given (the server's
-// default, 120000 as Node's, applies), 0 for no limit. Checked as Node checks it
-// (validateNumber: ERR_INVALID_ARG_TYPE) and as Node's socket.setTimeout then checks the
-// value it is given (ERR_OUT_OF_RANGE when negative, NaN or infinite; truncated to 2^31-1 ms
-// with a TimeoutOverflowWarning), so nothing wraps around on its way to a u32.
-function handshakeTimeout(options) {
-  const value = options.handshakeTimeout;
-  if (value === undefined || value === null) return undefined;
-  return errors.nativeMs(errors.timerDuration(value, 'options.handshakeTimeout'));
-}
-
-function createContext(options, isServer) {
-  const result = binding.TlsContext.create(isServer, nativeOptions(options, isServer));
-  if (result instanceof binding.TlsContext) return result;
-  throw errors.codedError(result.code, result.message);
-}
-
-/**
- * Parses and checks the TLS material of `options` (key, cert, ca and aliases; paths, PEM text,
- * Buffers) the way a context would, without building one for a side: null when usable, else a
- * coded Error naming the option and the path. A key or cert given alone is not an error here
- * (its counterpart may come with each call).
- */
-function checkMaterial(options) {
-  const n = {};
-  for (const name of ['key', 'cert', 'ca']) {
-    const value = options[name] !== undefined && options[name] !== null ? options[name] : options[ALIASES[name]];
-    try {
-      n[name] = materialList(name, value);
-    } catch (err) {
-      return err;
-    }
-  }
-  if (!n.key && !n.cert && !n.ca) return null;
-  const result = binding.TlsContext.create(false, { key: n.key, cert: n.cert, ca: n.ca });
-  if (result instanceof binding.TlsContext) return null;
-  if (/was given without a/.test(result.message)) return null;
-  return errors.codedError(result.code, result.message);
-}
-
-// Client contexts are cached by the identity of their material, so repeated connects with the
-// same options (e.g. cio's module options) reuse one parsed, shared configuration.
-const bufferIds = new WeakMap();
-let nextBufferId = 1;
-const clientContexts = new Map();
-const MAX_CACHED_CONTEXTS = 64;
-
-function identity(v) {
-  if (v === undefined) return '-';
-  if (typeof v === 'string') return `s${v.length}:${v}`;
-  if (!bufferIds.has(v)) bufferIds.set(v, nextBufferId++);
-  return `b${bufferIds.get(v)}`;
-}
-
-function clientContext(options) {
-  const n = nativeOptions(options, false);
-  const key = JSON.stringify([
-    ['key', 'cert', 'ca'].map((k) => (n[k] || []).map(identity)),
-    n.rejectUnauthorized, n.checkServerIdentity, n.alpnProtocols, n.minVersion, n.maxVersion, n.sessionResumption,
-  ]);
-  let ctx = clientContexts.get(key);
-  if (!ctx) {
-    const result = binding.TlsContext.create(false, n);
-    if (!(result instanceof binding.TlsContext)) throw errors.codedError(result.code, result.message);
-    ctx = result;
-    if (clientContexts.size >= MAX_CACHED_CONTEXTS) clientContexts.delete(clientContexts.keys().next().value);
-    clientContexts.set(key, ctx);
-  }
-  return ctx;
-}
+const { checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
 
 // OpenSSL's names for the TLS 1.2 suites rustls offers (TLS 1.3 names are the IANA ones).
 const OPENSSL_NAMES = {
@@ -227,7 +101,7 @@ class TLSSocket extends Socket {
   }
 
   _onSecure(info) {
-    // The established connection moves onto Node's loop (src/looptls.rs), as plain ones do.
+    // The established connection moves onto Node's loop (src/uvloop/tls_state.rs), as plain ones do.
     this._attachLoop();
     this._applySecure(info);
     const o = this._tlsOptions;

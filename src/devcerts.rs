@@ -1,9 +1,9 @@
 //! Development certificates for mutual TLS (`cio certs`, `npm run demo`): one CA, one server
 //! certificate and any number of client certificates, all ECDSA P-256, generated with rcgen.
 //! Owns name validation and certificate profiles; writing files is the CLI's job (bin/cio.js).
-//! Not for production: the CA key is handed back to the caller as plain PEM.
+//! Not for production: the CA key is handed back to the caller as plain PEM. The napi export
+//! is `js/devcerts.rs`.
 
-use napi::{Error, Result, Status};
 use rcgen::{
   BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
   Issuer, KeyPair, KeyUsagePurpose, SanType,
@@ -43,14 +43,6 @@ pub struct DevCerts {
   pub server: DevCert,
   /// In the order of `clientNames`.
   pub clients: Vec<DevCert>,
-}
-
-/// Generates a CA, a server certificate (serverAuth, SANs for every server name) and client
-/// certificates (clientAuth, CN = name) signed by it. Bad arguments throw with code
-/// `InvalidArg` (lib/devcerts.js turns that into `ERR_CIO_DEV_CERTS`).
-#[napi_derive::napi]
-pub fn generate_dev_certs(options: Option<DevCertsOptions>) -> Result<DevCerts> {
-  generate(&options.unwrap_or_default()).map_err(|msg| Error::new(Status::InvalidArg, msg))
 }
 
 /// The pure generator; errors are messages for the user.

@@ -1,43 +1,33 @@
 //! cio's native core: TCP/TLS sockets on Node's loop, tokio and rustls, exposed to the JavaScript layer
-//! (`lib/net.js`, `lib/tls.js`) as `NativeSocket` and `NativeServer` handles.
+//! (`lib/net.js`, `lib/tls.js`) as `NativeSocket`, `NativeServer` and `TlsContext` handles.
 //!
-//! - `runtime`: the one tokio runtime and the phase-timeout helper.
-//! - `errors`: the single mapping from I/O errors to Node-style codes.
-//! - `events`: event delivery to JavaScript with bounded buffering (through one `hub` per
-//!   JavaScript environment).
-//! - `conn`: a shared TCP/Unix stream; `handshake`: the I/O of TLS handshakes over it.
-//! - `socket`, `server`: the handles.
-//! - `uvloop`: Node's own event loop from native code; `loopio` drives established
-//!   connections there (`plain` streams, `looptls` for rustls records, `loopout` for the
-//!   events of one wake-up), `loopaccept` accepts plain TCP there. Handshakes, Unix sockets
-//!   and connect timeouts run on the runtime.
+//! The modules, lowest layer first (a module imports only from lower layers; `uvloop` and
+//! `runtime` share a layer and meet only through `handover`; `scripts/check-layers.js` checks
+//! this, see docs/architecture.md):
+//!
 //! - `tls`: certificate material, Node-compatible verification, configs, peer certificates,
-//!   allow/deny policy (pure; no sockets).
-//! - `ordering`: the pure listener-ordering function (`ordering_napi` exports it).
-//! - `guard`: panic containment checks.
+//!   allow/deny policy (pure; no sockets). `ordering`: the pure listener-ordering function.
+//!   `sync`: the lock helper. `errors`: I/O errors to Node-style codes. `devcerts`:
+//!   development certificates.
+//! - `net`: what both I/O paths share: endpoints (`AddrPair`), `SecureInfo`, `PlainStream`.
+//! - `deliver`: how events reach JavaScript (`Ev`, `Emitter`, the per-environment `hub`).
+//! - `handover`: a TLS connection moving from the runtime to Node's loop after its handshake.
+//! - `uvloop`: sockets driven from Node's own loop on the JavaScript thread (libuv access,
+//!   the socket, its rustls state, plain TCP accept).
+//! - `runtime`: the tokio runtime: connects with timeouts, TLS handshakes, the read/write tasks
+//!   of sockets that stay there (Unix sockets, `CIO_IO=tokio`).
+//! - `js`: the handles JavaScript holds (socket, server, TLS context, peer certificates, the
+//!   ordering export, panic containment).
 #![deny(clippy::all)]
 
-pub mod conn;
-pub mod connect;
+pub mod deliver;
 pub mod devcerts;
-pub mod ordering;
-mod ordering_napi;
 pub mod errors;
-pub mod events;
-pub mod guard;
-mod handshake;
-mod hub;
-mod io_tasks;
-mod loopaccept;
-mod loopio;
-mod loopout;
-mod looptls;
-mod peer_js;
-pub mod plain;
+pub mod handover;
+pub mod js;
+pub mod net;
+pub mod ordering;
 pub mod runtime;
-pub mod secure;
-pub mod server;
-pub mod socket;
 mod sync;
 pub mod tls;
 pub mod uvloop;

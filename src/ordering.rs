@@ -1,6 +1,6 @@
 //! Listener ordering: one pure function, [`order`], that turns `before`/`after` constraints
 //! into a fixed order (a stable topological sort). It owns no I/O and knows nothing about
-//! napi or JavaScript; `ordering_napi.rs` is the thin export. The chain runner never sorts;
+//! napi or JavaScript; `js/ordering.rs` is the thin export. The chain runner never sorts;
 //! it asks for an order once before a run of a chain whose array changed.
 //!
 //! Rules:

@@ -2,8 +2,9 @@
 //! accept/connect paths through tokio-rustls).
 //!
 //! - [`material`]: `key`/`cert`/`ca` loading (paths, Buffers, PEM strings) with clear errors.
-//! - [`verify`]: Node-compatible chain verification (OpenSSL's order and codes, webpki's
-//!   strictness for modern certificates) as a pure function, plus the trust store.
+//! - [`verify`]: Node-compatible chain verification (OpenSSL's order and codes in `chain`,
+//!   webpki's strictness for modern certificates) as a pure function; the trust store
+//!   (`trust`) and per-certificate facts (`cert_info`) it shares with `chain`.
 //! - [`identity`]: Node's `checkServerIdentity` (host vs SAN, CN fallback).
 //! - [`verifier`]: rustls `ServerCertVerifier`/`ClientCertVerifier` adapters and the
 //!   after-handshake `authorization()` that yields `authorized`/`authorizationError`.
@@ -13,6 +14,7 @@
 //! - [`error`]: `TlsError`, `VerifyError`, handshake error codes.
 
 pub mod authz;
+mod cert_info;
 mod chain;
 pub mod config;
 mod der;
@@ -20,6 +22,7 @@ pub mod error;
 pub mod identity;
 pub mod material;
 pub mod peer_cert;
+mod trust;
 pub mod verifier;
 pub mod verify;
 

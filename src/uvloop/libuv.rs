@@ -1,7 +1,7 @@
 //! Node's own event loop (libuv), reached from native code: the libuv functions cio needs,
 //! looked up at run time (`dlsym`) from the Node binary, and `PollBase`, a poll handle with
-//! what calling back into JavaScript needs. Sockets (`loopio`) and plain TCP servers
-//! (`loopaccept`) run on it; when the symbols are missing (or `CIO_IO=tokio`), everything
+//! what calling back into JavaScript needs. Sockets (`uvloop::io`) and plain TCP
+//! servers (`uvloop::accept`) run on it; when the symbols are missing (or `CIO_IO=tokio`), everything
 //! runs on the runtime's threads instead.
 //!
 //! Why: a tokio worker wakes, reads and hands data over through a threadsafe function, and
@@ -15,8 +15,6 @@ use std::sync::OnceLock;
 
 use napi::sys;
 
-pub use crate::loopio::{LoopIo, WriteResult};
-pub use crate::plain::PlainStream;
 
 pub(crate) const UV_READABLE: c_int = 1;
 pub(crate) const UV_WRITABLE: c_int = 2;
@@ -84,7 +82,7 @@ pub fn available() -> bool {
 /// A libuv poll handle on one descriptor and what calling back into JavaScript needs: the
 /// callback (referenced) and an async context, so callbacks run as Node's own I/O callbacks
 /// do (`napi_make_callback`: next-tick and promise jobs after each). Shared by sockets
-/// (`LoopIo`) and servers (`loopaccept`).
+/// (`LoopIo`) and servers (`LoopListener`).
 pub(crate) struct PollBase {
   pub env: sys::napi_env,
   /// The uv_poll_t (libuv-sized raw memory); its `data` field points at the owner.

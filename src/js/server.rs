@@ -20,13 +20,16 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use crate::conn::{split_addr, Conn};
+use crate::net::split_addr;
+use crate::runtime::conn::Conn;
 use crate::errors::ErrInfo;
-use crate::events::{Emitter, Ev, EventCallback};
+use crate::deliver::{Emitter, Ev, EventCallback};
 use crate::runtime::handle;
-use crate::secure::{server_handshake, ServerSide, TlsContext};
-use crate::loopaccept::LoopListener;
-use crate::socket::NativeSocket;
+use crate::js::tls_context::{ServerSide, TlsContext};
+use crate::runtime::secure::{lost, server_handshake, Secured};
+use crate::uvloop::tls_state::LoopTls;
+use crate::uvloop::accept::LoopListener;
+use crate::js::socket::NativeSocket;
 
 /// What JavaScript passes to `listen` after normalising Node's call forms.
 #[napi(object)]
@@ -70,7 +73,7 @@ pub struct NativeServer {
   /// after `close()` returns are refused at once, as with Node. Owned by the accept loop.
   listen_fd: Mutex<Option<i32>>,
   task: Mutex<Option<AbortHandle>>,
-  /// A plain TCP server accepting on Node's loop (`loopaccept`); JavaScript thread only.
+  /// A plain TCP server accepting on Node's loop (`uvloop::accept`); JavaScript thread only.
   on_loop: Mutex<Option<ListenerPtr>>,
 }
 
@@ -108,6 +111,25 @@ fn clone_opts(o: &ListenOptions) -> ListenOptions {
   ListenOptions { address: o.address.clone(), port: o.port, path: o.path.clone(), backlog: o.backlog, ipv6_only: o.ipv6_only }
 }
 
+/// The handshake of one accepted TLS connection (a task of its own): delivers the new socket,
+/// or the failure as Node's `'tlsClientError'`.
+async fn accept_tls(conn: Conn, side: ServerSide, emitter: Arc<Emitter>) {
+  let Some(tls) = side.server_tls() else { return };
+  let (addrs, outcome) = server_handshake(conn, tls, side.handshake_timeout(), crate::uvloop::libuv::available()).await;
+  match outcome {
+    Ok(done) => {
+      let socket = match done.secured {
+        Secured::Loop(conn, tls) => NativeSocket::from_tls(conn, LoopTls::from(tls)),
+        Secured::Runtime(conn, stream) => NativeSocket::from_stream(conn, stream),
+        Secured::Lost => return emitter.emit(Ev::TlsClientError(lost(), addrs)),
+      };
+      socket.core.set_tls(done.info, done.peer);
+      emitter.emit(Ev::Connection(Box::new(socket)));
+    }
+    Err(e) => emitter.emit(Ev::TlsClientError(e, addrs)),
+  }
+}
+
 async fn accept_loop(
   listener: Listener,
   emitter: Arc<Emitter>,
@@ -128,10 +150,10 @@ async fn accept_loop(
     };
     match accepted {
       Ok(conn) => match &tls {
-        None => emitter.emit(Ev::Connection(NativeSocket::from_conn(conn))),
+        None => emitter.emit(Ev::Connection(Box::new(NativeSocket::from_conn(conn)))),
         // Handshakes run concurrently, each on its own task, never in the accept loop.
         Some(side) => {
-          handshakes.spawn(server_handshake(conn, side.clone(), emitter.clone()));
+          handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone()));
         }
       },
       Err(_) if closing.load(std::sync::atomic::Ordering::SeqCst) => break,
@@ -282,14 +304,14 @@ impl NativeServer {
   /// A plain TCP server accepts on Node's loop when it can (not TLS: handshakes run on the
   /// runtime). The listener comes back when it cannot.
   fn accept_on_loop(&self, env: &Env, listener: std::net::TcpListener) -> std::result::Result<(), std::net::TcpListener> {
-    if lock(&self.tls).is_some() || !crate::uvloop::available() {
+    if lock(&self.tls).is_some() || !crate::uvloop::libuv::available() {
       return Err(listener);
     }
     // SAFETY: a napi method, so the JavaScript thread of `env`.
     let Some(cb) = (unsafe { self.emitter.callback_value(env.raw()) }) else { return Err(listener) };
-    crate::loopaccept::reserve_spare();
+    crate::uvloop::accept::reserve_spare();
     // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
-    let me = unsafe { LoopListener::start(env.raw(), listener, cb) }?;
+    let me = unsafe { LoopListener::start(env.raw(), listener, cb, |s| Box::new(NativeSocket::from_plain(s))) }?;
     *lock(&self.on_loop) = Some(ListenerPtr(me));
     // The poll handle keeps the loop alive now (and follows ref/unref), not the emitter.
     let _ = self.emitter.set_ref(env, false);

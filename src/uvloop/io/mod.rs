@@ -1,6 +1,6 @@
 //! A socket on Node's loop (`LoopIo`): its descriptor watched by a libuv poll handle on the
 //! JavaScript thread, reads and writes made right there as non-blocking system calls, TLS
-//! records opened and sealed through `looptls`, and events delivered through
+//! records opened and sealed through `tls_state`, and events delivered through
 //! `napi_make_callback` (so `process.nextTick` and promise jobs run after each delivery, as
 //! after any Node I/O callback). Plain sockets come here once connected or accepted, TLS ones
 //! once their handshake (on the runtime) is done.
@@ -19,11 +19,11 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::errors::ErrInfo;
-use crate::events::Ev;
-use crate::loopout::Out;
-use crate::looptls::LoopTls;
-use crate::plain::PlainStream;
-use crate::uvloop::{uv, PollBase, UV_CHECK, UV_IDLE, UV_READABLE, UV_WRITABLE};
+use crate::deliver::Ev;
+use crate::uvloop::out::Out;
+use crate::uvloop::tls_state::LoopTls;
+use crate::net::plain::PlainStream;
+use crate::uvloop::libuv::{uv, PollBase, UV_CHECK, UV_IDLE, UV_READABLE, UV_WRITABLE};
 
 mod tls;
 
@@ -52,7 +52,7 @@ pub struct LoopIo {
   tls: RefCell<Option<Box<LoopTls>>>,
   /// Records queued in `tls` wait for the socket to become writable.
   tls_pending: Cell<bool>,
-  /// The last flight of the handshake is queued in `tls` (see `handshake`): it leaves with
+  /// The last flight of the handshake is queued in `tls` (see `runtime::handshake`): it leaves with
   /// the first write, or on the next wake-up when nothing was written by then.
   tail: Cell<bool>,
   /// Sending the last flight failed (the peer reset): the write took the socket's error, so a
@@ -226,7 +226,7 @@ impl LoopIo {
       let handle = cell.replace(ptr::null_mut());
       if !handle.is_null() {
         // SAFETY: our open handle; once closed its callback never runs again.
-        unsafe { crate::uvloop::close_watcher(handle, kind) };
+        unsafe { crate::uvloop::libuv::close_watcher(handle, kind) };
       }
     }
   }
@@ -278,7 +278,7 @@ impl LoopIo {
       }
       Some(e) if e.kind() == io::ErrorKind::ConnectionReset => {
         let addrs = self.with_stream(|s| s.addresses()).unwrap_or_default();
-        for ev in crate::connect::reset_after_connect(addrs) {
+        for ev in Ev::reset_after_connect(addrs) {
           out.push_ev(ev);
         }
       }
@@ -417,7 +417,7 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
   }
   if let Some(errno) = io.tail_err.get() {
     // The peer's end after a failed last flight is the reset that failed it.
-    if out.items.last().is_some_and(|(code, _)| *code == crate::events::code::END) {
+    if out.items.last().is_some_and(|(code, _)| *code == crate::deliver::code::END) {
       io.tail_err.set(None);
       out.items.pop();
       out.push_ev(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(errno), "read")));

@@ -1,4 +1,6 @@
-//! Established TLS connections driven from Node's loop (see `uvloop`).
+//! Established TLS connections driven from Node's loop (see `uvloop`): the rustls state a
+//! socket (`uvloop::io`) opens and seals records with, made from what the runtime hands over
+//! after the handshake (`handover`).
 //!
 //! Handshakes run on the runtime, where the public-key work uses every core. Once a
 //! connection is established its records are cheap to seal and open (AES-GCM or ChaCha20),
@@ -12,7 +14,8 @@ use std::io::{self, Read, Write};
 
 use rustls::Connection;
 
-use crate::plain::PlainStream;
+use crate::handover::TlsHandover;
+use crate::net::plain::PlainStream;
 
 /// A TLS connection on the loop.
 pub struct LoopTls {
@@ -28,6 +31,13 @@ pub enum Got<'a> {
   Plain(&'a [u8]),
   End,
   Error(io::Error),
+}
+
+/// A connection handed over by the runtime after its handshake (see `handover`).
+impl From<TlsHandover> for LoopTls {
+  fn from(h: TlsHandover) -> Self {
+    LoopTls::new(h.state, h.read_ahead)
+  }
 }
 
 impl LoopTls {

@@ -7,7 +7,6 @@
 //! socket to `AsyncRead`/`AsyncWrite` so TLS can run on top of it.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -16,7 +15,7 @@ use socket2::SockRef;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
-use crate::events::AddrPair;
+use crate::net::{split_addr, AddrPair};
 
 pub enum Conn {
   Tcp(TcpStream),
@@ -160,11 +159,6 @@ impl Conn {
       },
     }
   }
-}
-
-pub fn split_addr(a: &SocketAddr) -> (String, u32, String) {
-  let fam = if a.is_ipv4() { "IPv4" } else { "IPv6" };
-  (a.ip().to_string(), a.port() as u32, fam.to_string())
 }
 
 /// `AsyncRead + AsyncWrite` over a shared `Conn` (the TLS layer's transport).

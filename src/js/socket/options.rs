@@ -4,8 +4,9 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::events::{AddrPair, Ev};
-use crate::io_tasks::WriteCmd;
+use crate::deliver::Ev;
+use crate::net::AddrPair;
+use crate::runtime::io_tasks::WriteCmd;
 use crate::sync::lock;
 
 use super::NativeSocket;
@@ -50,7 +51,7 @@ impl NativeSocket {
 
   #[napi(catch_unwind)]
   pub fn set_no_delay(&self, on: bool) -> Result<()> {
-    let wanted = if on { crate::io_tasks::NODELAY_ON } else { crate::io_tasks::NODELAY_OFF };
+    let wanted = if on { crate::runtime::io_tasks::NODELAY_ON } else { crate::runtime::io_tasks::NODELAY_OFF };
     self.core.nodelay.store(wanted, std::sync::atomic::Ordering::SeqCst);
     if let Some(r) = self.core.with_loop(|io| io.with_stream(|s| s.set_nodelay(on))).flatten() {
       return r.map_err(|e| Error::from_reason(e.to_string()));

@@ -11,9 +11,9 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::conn::Conn;
+use crate::runtime::conn::Conn;
 use crate::errors::ErrInfo;
-use crate::events::{Emitter, Ev};
+use crate::deliver::{Emitter, Ev};
 
 /// Bytes a socket may have queued for its writer task before `write()` waits (the stream's
 /// callback is held back until the writer drains below this).

@@ -1,3 +1,9 @@
+//! How events reach JavaScript: `Ev` (one event), `Emitter` (one handle's queue, delivered
+//! from tokio threads through the environment's `hub`), `Batch` (a drained queue as the
+//! `[code, payload, ...]` array JavaScript gets). Sockets on Node's loop build their batches
+//! on the JavaScript thread from the same `Ev`s (`uvloop::out`). Nothing here knows the
+//! handles or either I/O path: a new connection's handle arrives as a `Box<dyn IntoJs>`.
+//!
 //! Event delivery from tokio threads to the JavaScript thread, one `Emitter` per handle.
 //!
 //! Tokio tasks `emit` events into their handle's queue. All handles of a JavaScript
@@ -11,6 +17,8 @@
 //! A started, open, referenced handle keeps Node's event loop alive (as an open `net` handle
 //! does): the hub's threadsafe function is referenced while at least one such handle exists.
 
+pub mod hub;
+
 use std::collections::VecDeque;
 use std::ptr;
 use std::sync::Mutex;
@@ -23,8 +31,8 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::errors::ErrInfo;
-use crate::hub::{CallbackRef, Hub};
-use crate::socket::NativeSocket;
+use crate::net::{AddrPair, SecureInfo};
+use crate::deliver::hub::{CallbackRef, Deliver, Hub};
 
 /// Bytes read from the network but not yet handed to JavaScript before the reader pauses.
 pub const READ_HIGH_WATER: usize = 256 * 1024;
@@ -43,29 +51,12 @@ pub mod code {
   pub const CLOSED: u32 = 12;
 }
 
-/// Local and remote endpoint of a connection, as Node reports them.
-#[napi_derive::napi(object)]
-#[derive(Debug, Clone, Default)]
-pub struct AddrPair {
-  pub local_address: Option<String>,
-  pub local_port: Option<u32>,
-  pub local_family: Option<String>,
-  pub remote_address: Option<String>,
-  pub remote_port: Option<u32>,
-  pub remote_family: Option<String>,
-}
-
-/// What a finished TLS handshake tells the JavaScript socket.
-#[napi_derive::napi(object)]
-#[derive(Debug, Clone, Default)]
-pub struct SecureInfo {
-  pub protocol: Option<String>,
-  pub cipher: Option<String>,
-  pub alpn_protocol: Option<String>,
-  pub servername: Option<String>,
-  pub authorized: bool,
-  pub authorization_error: Option<ErrInfo>,
-  pub session_reused: bool,
+/// A value that becomes a JavaScript value when it is delivered: a new connection's socket
+/// handle. The handle layer implements it, so delivery does not depend on the handles.
+pub trait IntoJs: Send {
+  /// # Safety
+  /// JavaScript thread, inside an open handle scope of `env`.
+  unsafe fn into_js(self: Box<Self>, env: sys::napi_env) -> Result<sys::napi_value>;
 }
 
 pub enum Ev {
@@ -76,7 +67,7 @@ pub enum Ev {
   WriteDone(Option<ErrInfo>),
   ShutdownDone(Option<ErrInfo>),
   Secure(SecureInfo),
-  Connection(NativeSocket),
+  Connection(Box<dyn IntoJs>),
   TlsClientError(ErrInfo, AddrPair),
   Closed,
 }
@@ -164,50 +155,6 @@ impl Emitter {
     }
   }
 
-  /// Hands everything queued to the JavaScript callback. JavaScript thread only.
-  pub(crate) unsafe fn deliver(&self, env: sys::napi_env) {
-    let (evs, callback) = {
-      let mut st = lock(&self.state);
-      st.scheduled = false;
-      let Some(cb) = &st.callback else { return };
-      let cb = cb.0;
-      let had_data = st.buffered > 0;
-      st.buffered = 0;
-      let evs: Vec<Ev> = st.queue.drain(..).collect();
-      if had_data {
-        self.readable.notify_one();
-      }
-      (evs, cb)
-    };
-    if evs.is_empty() {
-      return;
-    }
-    let mut scope = ptr::null_mut();
-    if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
-      return;
-    }
-    let mut func = ptr::null_mut();
-    let mut recv = ptr::null_mut();
-    let mut result = ptr::null_mut();
-    // A batch that cannot be built (out of memory) must not vanish quietly: what it held is
-    // lost, so the handle gets an error instead (JavaScript destroys the socket).
-    let built = Batch::to_napi_value(env, Batch(evs)).or_else(|_| {
-      let lost = ErrInfo::io(&std::io::Error::from_raw_os_error(libc::ENOMEM), "read");
-      Batch::to_napi_value(env, Batch(vec![Ev::Error(lost)]))
-    });
-    if let Ok(arg) = built {
-      sys::napi_get_reference_value(env, callback, &mut func);
-      sys::napi_get_undefined(env, &mut recv);
-      if sys::napi_call_function(env, recv, func, 1, &arg, &mut result) == sys::Status::napi_pending_exception {
-        // An exception thrown by an event handler is an uncaught exception, as in Node.
-        let mut exc = ptr::null_mut();
-        sys::napi_get_and_clear_last_exception(env, &mut exc);
-        sys::napi_fatal_exception(env, exc);
-      }
-    }
-    sys::napi_close_handle_scope(env, scope);
-  }
-
   /// The JavaScript callback given to `start`, as a value of `env`.
   ///
   /// # Safety
@@ -287,7 +234,61 @@ impl Emitter {
   }
 }
 
+impl Deliver for Emitter {
+  /// Hands everything queued to the JavaScript callback. JavaScript thread only.
+  unsafe fn deliver(&self, env: sys::napi_env) {
+    let (evs, callback) = {
+      let mut st = lock(&self.state);
+      st.scheduled = false;
+      let Some(cb) = &st.callback else { return };
+      let cb = cb.0;
+      let had_data = st.buffered > 0;
+      st.buffered = 0;
+      let evs: Vec<Ev> = st.queue.drain(..).collect();
+      if had_data {
+        self.readable.notify_one();
+      }
+      (evs, cb)
+    };
+    if evs.is_empty() {
+      return;
+    }
+    let mut scope = ptr::null_mut();
+    if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+      return;
+    }
+    let mut func = ptr::null_mut();
+    let mut recv = ptr::null_mut();
+    let mut result = ptr::null_mut();
+    // A batch that cannot be built (out of memory) must not vanish quietly: what it held is
+    // lost, so the handle gets an error instead (JavaScript destroys the socket).
+    let built = Batch::to_napi_value(env, Batch(evs)).or_else(|_| {
+      let lost = ErrInfo::io(&std::io::Error::from_raw_os_error(libc::ENOMEM), "read");
+      Batch::to_napi_value(env, Batch(vec![Ev::Error(lost)]))
+    });
+    if let Ok(arg) = built {
+      sys::napi_get_reference_value(env, callback, &mut func);
+      sys::napi_get_undefined(env, &mut recv);
+      if sys::napi_call_function(env, recv, func, 1, &arg, &mut result) == sys::Status::napi_pending_exception {
+        // An exception thrown by an event handler is an uncaught exception, as in Node.
+        let mut exc = ptr::null_mut();
+        sys::napi_get_and_clear_last_exception(env, &mut exc);
+        sys::napi_fatal_exception(env, exc);
+      }
+    }
+    sys::napi_close_handle_scope(env, scope);
+  }
+}
+
 impl Ev {
+  /// A connect whose completion was seen only after the peer's reset (reset, not refused: the
+  /// peer accepted, then aborted). The connection was made, so it is reported, and the reset as
+  /// a read error: what libuv reports when the completion is seen first.
+  pub fn reset_after_connect(addrs: AddrPair) -> [Ev; 2] {
+    let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
+    [Ev::Connect(addrs), Ev::Error(ErrInfo::io(&reset, "read"))]
+  }
+
   /// The event's code and its payload as a JavaScript value (a `Data` event's bytes copied
   /// into a Buffer).
   ///
@@ -302,7 +303,7 @@ impl Ev {
       Ev::WriteDone(e) => (code::WRITE_DONE, Option::<ErrInfo>::to_napi_value(env, e)),
       Ev::ShutdownDone(e) => (code::SHUTDOWN_DONE, Option::<ErrInfo>::to_napi_value(env, e)),
       Ev::Secure(s) => (code::SECURE, SecureInfo::to_napi_value(env, s)),
-      Ev::Connection(s) => (code::CONNECTION, NativeSocket::to_napi_value(env, s)),
+      Ev::Connection(s) => (code::CONNECTION, s.into_js(env)),
       Ev::TlsClientError(e, a) => (code::TLS_CLIENT_ERROR, <(ErrInfo, AddrPair)>::to_napi_value(env, (e, a))),
       Ev::Closed => (code::CLOSED, Null::to_napi_value(env, Null)),
     }

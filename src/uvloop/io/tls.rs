@@ -1,12 +1,12 @@
 //! The TLS half of a socket on Node's loop: records sealed on write, flushed when the socket
-//! takes them, opened as they are read (`looptls` holds the rustls state).
+//! takes them, opened as they are read (`uvloop::tls_state` holds the rustls state).
 
 use std::cell::RefCell;
 
 use crate::errors::ErrInfo;
-use crate::events::Ev;
-use crate::loopout::Out;
-use crate::looptls::Got;
+use crate::deliver::Ev;
+use crate::uvloop::out::Out;
+use crate::uvloop::tls_state::Got;
 
 use super::{LoopIo, WriteResult, READS_PER_WAKE, READ_CHUNK, SCRATCH};
 

@@ -9,7 +9,6 @@
 use std::sync::{Arc, Mutex};
 
 use crate::sync::lock;
-use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -17,18 +16,18 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use crate::conn::{Conn, ConnIo};
-use crate::errors::ErrInfo;
-use crate::events::{AddrPair, Emitter, Ev, EventCallback, SecureInfo};
-use crate::peer_js::peer_certificate_object;
-use crate::connect::TcpConnectOptions;
-use crate::secure::TlsContext;
-use crate::io_tasks::{read_loop, read_loop_plain, write_loop, FirstWriteNoDelay, WriteCmd, WriteGate};
-use crate::looptls::LoopTls;
-use crate::uvloop::{LoopIo, PlainStream};
+use crate::runtime::conn::{Conn, ConnIo};
+use crate::deliver::{Emitter, Ev, EventCallback, IntoJs};
+use crate::net::SecureInfo;
+use crate::js::peer_cert::peer_certificate_object;
+use crate::runtime::io_tasks::{read_loop, read_loop_plain, write_loop, FirstWriteNoDelay, WriteCmd, WriteGate};
+use crate::uvloop::tls_state::LoopTls;
+use crate::uvloop::io::LoopIo;
+use crate::net::plain::PlainStream;
 use rustls::pki_types::CertificateDer;
 use crate::runtime::handle;
 
+mod connect;
 mod io;
 mod options;
 
@@ -51,9 +50,9 @@ pub struct SocketCore {
   gate: Arc<WriteGate>,
   /// A plain connection waiting for JavaScript to `attach` it to Node's loop.
   pending_plain: Mutex<Option<Conn>>,
-  /// A connection accepted on Node's loop (`loopaccept`), waiting to be attached.
+  /// A connection accepted on Node's loop (`uvloop::accept`), waiting to be attached.
   pending_std: Mutex<Option<PlainStream>>,
-  /// An established TLS connection waiting for the same (see `looptls`).
+  /// An established TLS connection waiting for the same (see `uvloop::tls_state`).
   pending_tls: Mutex<Option<Box<(Conn, LoopTls)>>>,
   /// The plain connection once it runs on Node's loop (JavaScript thread only).
   lp: Mutex<Option<LoopPtr>>,
@@ -133,7 +132,7 @@ impl SocketCore {
   }
 
   /// An established TLS connection, to be driven from Node's loop once JavaScript attaches
-  /// it (`looptls`); `first` is emitted meanwhile.
+  /// it (`uvloop::tls_state`); `first` is emitted meanwhile.
   pub fn defer_tls(&self, conn: Conn, tls: LoopTls, first: Option<Ev>) {
     *lock(&self.pending_tls) = Some(Box::new((conn, tls)));
     if let Some(ev) = first {
@@ -148,7 +147,7 @@ impl SocketCore {
   /// A freshly connected or accepted plain connection: run it on Node's loop once JavaScript
   /// attaches it, or on tokio right away when the loop is not available.
   pub fn open_plain_or_defer(self: &Arc<Self>, conn: Conn, first: Option<Ev>) {
-    if crate::uvloop::available() {
+    if crate::uvloop::libuv::available() {
       *lock(&self.pending_plain) = Some(conn);
       if let Some(ev) = first {
         self.emitter.emit(ev);
@@ -167,7 +166,7 @@ impl SocketCore {
       // TLS on the runtime: what already arrived is taken as Node's loop would have read it
       // (see `Conn::discard_arrived`; sockets on Node's loop read it when attached).
       if let Some(conn) = self.conn() {
-        conn.discard_arrived(crate::conn::DISCARD_AT_CLOSE);
+        conn.discard_arrived(crate::runtime::conn::DISCARD_AT_CLOSE);
       }
     }
     if let Some(p) = lock(&self.lp).take() {
@@ -243,36 +242,6 @@ impl NativeSocket {
     self.core.emitter.start(cb)
   }
 
-  /// Connects over TCP, delivering events to `cb`; emits `CONNECT` or `ERROR` (syscall
-  /// `connect`/`bind`). Without a connect timeout the connect runs on Node's own loop (the
-  /// socket never touches tokio); otherwise, or when that is not possible, on tokio.
-  #[napi(catch_unwind)]
-  pub fn connect_tcp(&self, env: &Env, opts: TcpConnectOptions, cb: EventCallback<'_>) -> Result<()> {
-    if opts.timeout_ms.unwrap_or(0) == 0 {
-      if let Some(stream) = crate::connect::start_connect_nonblocking(&opts) {
-        if let Some(old) = lock(&self.core.lp).take() {
-          old.io().close(); // an earlier attempt that failed (the next address is tried)
-        }
-        // SAFETY: JavaScript thread (a napi method); `cb` is a function of this env.
-        if let Ok(io) = unsafe { LoopIo::attach(env.raw(), PlainStream::Tcp(stream), cb.raw(), false, None, true) } {
-          *lock(&self.core.lp) = Some(LoopPtr(io));
-          return Ok(());
-        }
-      }
-    }
-    self.core.emitter.start(cb)?;
-    self.connect(opts, None)
-  }
-
-  /// Connects over TCP and runs the TLS handshake with `servername` (SNI and the identity
-  /// checked); emits `CONNECT`, then `SECURE` or `ERROR`.
-  #[napi(catch_unwind)]
-  pub fn connect_tls(&self, opts: TcpConnectOptions, ctx: &TlsContext, servername: String, handshake_timeout_ms: Option<u32>) -> Result<()> {
-    let tls = ctx.client().ok_or_else(|| Error::new(Status::InvalidArg, "a server TLS context cannot connect"))?;
-    let limit = handshake_timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
-    self.connect(opts, Some((tls, servername, limit)))
-  }
-
   /// The handshake's outcome, for sockets accepted by a TLS server.
   #[napi(catch_unwind)]
   pub fn secure_info(&self) -> Option<SecureInfo> {
@@ -285,22 +254,6 @@ impl NativeSocket {
     let guard = lock(&self.core.tls);
     let chain = guard.as_ref().map(|(_, p)| p.as_slice()).unwrap_or(&[]);
     chain.iter().filter_map(|der| crate::tls::peer_cert::peer_certificate(der.as_ref())).map(|c| peer_certificate_object(env, c)).collect()
-  }
-
-  /// Connects to a Unix domain socket at `path`.
-  #[napi(catch_unwind)]
-  pub fn connect_unix(&self, path: String) -> Result<()> {
-    let core = self.core.clone();
-    let task = handle().spawn(async move {
-      match tokio::net::UnixStream::connect(&path).await {
-        Ok(stream) => {
-          core.open_plain_or_defer(Conn::Unix(stream), Some(Ev::Connect(AddrPair::default())));
-        }
-        Err(e) => core.emitter.emit(Ev::Error(ErrInfo::io(&e, "connect"))),
-      }
-    });
-    self.core.track(task.abort_handle());
-    Ok(())
   }
 
   /// Attaches a plain connection to Node's event loop (see `uvloop`), delivering its events
@@ -361,6 +314,13 @@ impl NativeSocket {
 
 
 
+/// A new connection's handle travels through event delivery as a `Box<dyn IntoJs>`.
+impl IntoJs for NativeSocket {
+  unsafe fn into_js(self: Box<Self>, env: napi::sys::napi_env) -> Result<napi::sys::napi_value> {
+    NativeSocket::to_napi_value(env, *self)
+  }
+}
+
 impl Default for NativeSocket {
   fn default() -> Self {
     Self::new()
@@ -382,6 +342,6 @@ mod tests {
   #[test]
   fn the_per_socket_state_stays_small() {
     assert!(std::mem::size_of::<super::SocketCore>() <= 512, "{}", std::mem::size_of::<super::SocketCore>());
-    assert!(std::mem::size_of::<crate::uvloop::LoopIo>() <= 256, "{}", std::mem::size_of::<crate::uvloop::LoopIo>());
+    assert!(std::mem::size_of::<crate::uvloop::io::LoopIo>() <= 256, "{}", std::mem::size_of::<crate::uvloop::io::LoopIo>());
   }
 }

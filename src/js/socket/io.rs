@@ -6,9 +6,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::ErrInfo;
-use crate::io_tasks::WriteCmd;
+use crate::runtime::io_tasks::WriteCmd;
 use crate::sync::lock;
-use crate::uvloop::WriteResult;
+use crate::uvloop::io::WriteResult;
 
 use super::NativeSocket;
 

@@ -5,6 +5,12 @@
 //! lives as long as the process, and its threads never keep Node's event loop alive (only
 //! referenced threadsafe functions do).
 
+pub mod conn;
+pub mod connect;
+pub mod handshake;
+pub mod io_tasks;
+pub mod secure;
+
 use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -5,7 +5,7 @@ use std::ffi::c_int;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 
-use crate::events::AddrPair;
+use crate::net::{split_addr, AddrPair};
 
 /// A connected plain stream, detached from tokio.
 pub enum PlainStream {
@@ -85,11 +85,11 @@ impl PlainStream {
       PlainStream::Tcp(s) => {
         let mut pair = AddrPair::default();
         if let Ok(a) = s.local_addr() {
-          let (ip, port, fam) = crate::conn::split_addr(&a);
+          let (ip, port, fam) = split_addr(&a);
           (pair.local_address, pair.local_port, pair.local_family) = (Some(ip), Some(port), Some(fam));
         }
         if let Ok(a) = s.peer_addr() {
-          let (ip, port, fam) = crate::conn::split_addr(&a);
+          let (ip, port, fam) = split_addr(&a);
           (pair.remote_address, pair.remote_port, pair.remote_family) = (Some(ip), Some(port), Some(fam));
         }
         pair

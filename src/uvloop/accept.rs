@@ -17,10 +17,9 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::errors::ErrInfo;
-use crate::events::{code, Ev};
-use crate::plain::PlainStream;
-use crate::socket::NativeSocket;
-use crate::uvloop::{uv, PollBase, UV_READABLE};
+use crate::deliver::{code, Ev, IntoJs};
+use crate::net::plain::PlainStream;
+use crate::uvloop::libuv::{uv, PollBase, UV_READABLE};
 
 /// Connections accepted per readiness callback before the loop gets a turn (libuv's own
 /// servers accept until the queue is empty; a bound keeps one busy server from starving
@@ -31,19 +30,28 @@ pub struct LoopListener {
   base: PollBase,
   /// The listening socket (closed by `close`).
   listener: Cell<Option<std::net::TcpListener>>,
+  /// Makes the socket handle JavaScript gets for an accepted connection (given by the handle
+  /// layer, which this layer does not import).
+  socket: fn(PlainStream) -> Box<dyn IntoJs>,
 }
 
 impl LoopListener {
   /// Starts accepting on `listener`, delivering `[CONNECTION, socket, ...]` batches (and
-  /// `ERROR`, then `CLOSED` after `close`) to `callback`. On failure the listener comes back.
+  /// `ERROR`, then `CLOSED` after `close`) to `callback`, each connection made a handle by
+  /// `socket`. On failure the listener comes back.
   ///
   /// # Safety
   /// JavaScript thread of `env`; `callback` is a function value of `env`.
-  pub unsafe fn start(env: sys::napi_env, listener: std::net::TcpListener, callback: sys::napi_value) -> Result<*mut LoopListener, std::net::TcpListener> {
+  pub unsafe fn start(
+    env: sys::napi_env,
+    listener: std::net::TcpListener,
+    callback: sys::napi_value,
+    socket: fn(PlainStream) -> Box<dyn IntoJs>,
+  ) -> Result<*mut LoopListener, std::net::TcpListener> {
     use std::os::fd::AsRawFd;
     let Some(uv) = uv() else { return Err(listener) };
     let Some(base) = PollBase::new(env, listener.as_raw_fd(), callback, "cio.server") else { return Err(listener) };
-    let me = Box::into_raw(Box::new(LoopListener { base, listener: Cell::new(Some(listener)) }));
+    let me = Box::into_raw(Box::new(LoopListener { base, listener: Cell::new(Some(listener)), socket }));
     (*me).base.set_owner(me);
     (uv.poll_start)((*me).base.handle, UV_READABLE, on_readable);
     Ok(me)
@@ -94,7 +102,7 @@ impl LoopListener {
         }
       }
       let stream = PlainStream::Tcp(std::net::TcpStream::from_raw_fd(s));
-      self.push(out, Ev::Connection(NativeSocket::from_plain(stream)));
+      self.push(out, Ev::Connection((self.socket)(stream)));
     }
   }
 

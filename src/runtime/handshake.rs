@@ -28,7 +28,7 @@ use rustls::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, Ser
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-use crate::conn::ConnIo;
+use crate::runtime::conn::ConnIo;
 
 /// A finished handshake.
 pub enum Established<C, S> {
@@ -59,9 +59,10 @@ impl ClientEstablished {
   }
 }
 
-/// The server side of a handshake over an accepted connection.
-pub async fn accept(config: &Arc<ServerConfig>, io: ConnIo) -> io::Result<ServerEstablished> {
-  if !crate::uvloop::available() {
+/// The server side of a handshake over an accepted connection; held for Node's loop when
+/// `to_loop`, else run by tokio-rustls.
+pub async fn accept(config: &Arc<ServerConfig>, io: ConnIo, to_loop: bool) -> io::Result<ServerEstablished> {
+  if !to_loop {
     return TlsAcceptor::from(config.clone()).accept(io).await.map(Established::Stream);
   }
   // tokio-rustls reports a connection that cannot be created the same way.
@@ -69,9 +70,10 @@ pub async fn accept(config: &Arc<ServerConfig>, io: ConnIo) -> io::Result<Server
   drive(io, conn).await
 }
 
-/// The client side of a handshake over a connected socket.
-pub async fn connect(config: &Arc<ClientConfig>, name: ServerName<'static>, io: ConnIo) -> io::Result<ClientEstablished> {
-  if !crate::uvloop::available() {
+/// The client side of a handshake over a connected socket; held for Node's loop when
+/// `to_loop`, else run by tokio-rustls.
+pub async fn connect(config: &Arc<ClientConfig>, name: ServerName<'static>, io: ConnIo, to_loop: bool) -> io::Result<ClientEstablished> {
+  if !to_loop {
     return TlsConnector::from(config.clone()).connect(name, io).await.map(Established::Stream);
   }
   let conn = ClientConnection::new(config.clone(), name).map_err(io::Error::other)?;
@@ -159,7 +161,7 @@ impl Write for SyncIo<'_, '_> {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::conn::Conn;
+  use crate::runtime::conn::Conn;
   use crate::tls::{build_client_config, build_server_config, ClientTlsOptions, MaterialSources, ServerTlsOptions, Source};
 
   fn fixture(name: &str) -> Vec<Source> {

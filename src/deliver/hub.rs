@@ -1,5 +1,5 @@
 //! The event hub: one threadsafe function per JavaScript environment, through which every
-//! handle's `Emitter` (see `events`) delivers from runtime threads. A hub wake-up drains every
+//! handle's `Emitter` (see `deliver`) delivers from runtime threads. A hub wake-up drains every
 //! handle that has events queued, so a burst on many sockets costs one cross-thread wake-up.
 
 use std::ptr;
@@ -7,8 +7,17 @@ use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 
-use crate::events::Emitter;
 use crate::sync::lock;
+
+/// What a hub wake-up drains: one handle's queued events (the `Emitter` of `deliver`
+/// implements it; the hub knows nothing else about handles).
+pub(crate) trait Deliver: Send + Sync {
+  /// Hands everything queued to the handle's JavaScript callback.
+  ///
+  /// # Safety
+  /// JavaScript thread of `env`.
+  unsafe fn deliver(&self, env: sys::napi_env);
+}
 
 /// A `napi_ref` to a handle's JavaScript callback. Created, used and deleted on the
 /// JavaScript thread only (deletion from elsewhere is deferred to the hub's next delivery).
@@ -32,7 +41,7 @@ struct HubInner {
   finalized: bool,
   /// A hub call is queued and has not run yet.
   scheduled: bool,
-  ready: Vec<Arc<Emitter>>,
+  ready: Vec<Arc<dyn Deliver>>,
   /// Callback references dropped off the JavaScript thread, deleted at the next delivery.
   garbage: Vec<CallbackRef>,
   /// Handles keeping the loop alive (JavaScript-thread changes only).
@@ -94,7 +103,7 @@ impl Hub {
     Ok(hub)
   }
 
-  pub(crate) fn schedule(&self, emitter: Arc<Emitter>) {
+  pub(crate) fn schedule(&self, emitter: Arc<dyn Deliver>) {
     let mut inner = lock(&self.inner);
     if inner.finalized {
       return;

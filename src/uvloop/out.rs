@@ -6,7 +6,7 @@ use std::ptr;
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
-use crate::events::Ev;
+use crate::deliver::Ev;
 
 thread_local! {
   /// The item list of the last wake-up, kept for the next one: a wake-up allocates nothing
@@ -50,7 +50,7 @@ impl Out {
       sys::napi_create_buffer_copy(self.env, bytes.len(), bytes.as_ptr().cast(), &mut data, &mut value)
     };
     let v = if status == sys::Status::napi_ok { Ok(value) } else { Err(napi::Error::from_reason("cannot create a Buffer")) };
-    self.push(crate::events::code::DATA, v);
+    self.push(crate::deliver::code::DATA, v);
   }
 
   pub fn push_ev(&mut self, ev: Ev) {
