@@ -39,6 +39,12 @@ impl WriteGate {
     self.queued.load(SeqCst) <= WRITE_HIGH_WATER && self.waiting.swap(false, SeqCst)
   }
 
+  /// Nothing is queued for the writer (everything admitted was sent): a direct write cannot
+  /// overtake earlier bytes.
+  pub fn is_idle(&self) -> bool {
+    self.queued.load(std::sync::atomic::Ordering::SeqCst) == 0
+  }
+
   /// Called by the writer after sending `n` bytes; true when a held callback must complete.
   pub fn release(&self, n: usize) -> bool {
     use std::sync::atomic::Ordering::SeqCst;

@@ -50,7 +50,9 @@ impl NativeSocket {
 impl NativeSocket {
   fn write_via_runtime(&self, data: &[u8]) -> Result<Either<u32, ErrInfo>> {
     let mut offset = 0;
-    if !*lock(&self.core.via_task) {
+    // A direct write only while the writer task holds nothing: the rest of an earlier write
+    // that blocked must go first (bytes leave in the order they were written).
+    if !*lock(&self.core.via_task) && self.core.gate.is_idle() {
       if let Some(conn) = self.core.conn() {
         while offset < data.len() {
           match conn.try_write(&data[offset..]) {
