@@ -191,8 +191,12 @@ declare namespace buildCio {
      * without a valid certificate (default `true`).
      */
     rejectUnauthorized?: boolean;
-    /** ALPN protocol names offered (client) or accepted (server), in preference order. */
-    ALPNProtocols?: string | Buffer | Array<string | Buffer>;
+    /**
+     * ALPN protocol names offered (client) or accepted (server), in preference order: an array
+     * of names (strings or Buffers, 1 to 255 bytes each), or, as in Node, one Buffer/TypedArray
+     * in the wire format (each name preceded by its length). A single string is one name.
+     */
+    ALPNProtocols?: string | NodeJS.ArrayBufferView | Array<string | NodeJS.ArrayBufferView | ArrayBuffer>;
     /** Lowest TLS version allowed (default `'TLSv1.2'`). */
     minVersion?: TlsVersion;
     /** Highest TLS version allowed (default `'TLSv1.3'`). */

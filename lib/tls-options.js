@@ -27,6 +27,55 @@ function materialList(name, value) {
   });
 }
 
+/**
+ * ALPNProtocols as Node's convertALPNProtocols takes them: an array of names (strings, Buffers,
+ * TypedArrays; each 1 to 255 bytes) or one Buffer/TypedArray in the wire format (each name
+ * preceded by its length). cio also takes a single string as one name. Anything else is
+ * refused here with Node's errors, before a malformed ClientHello could reach the wire.
+ */
+function alpnNames(value) {
+  if (typeof value === 'string') value = [value];
+  if (Array.isArray(value)) {
+    return value.map((p, i) => {
+      let bytes;
+      if (typeof p === 'string') bytes = Buffer.from(p);
+      else if (ArrayBuffer.isView(p)) bytes = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      else if (p instanceof ArrayBuffer) bytes = Buffer.from(p);
+      else throw errors.invalidArgType('string', 'of type string or an instance of Buffer or ArrayBuffer', p);
+      if (bytes.length > 255) {
+        throw errors.codedError('ERR_OUT_OF_RANGE',
+          `The byte length of the protocol at index ${i} exceeds the maximum length. It must be <= 255. Received ${bytes.length}`, RangeError);
+      }
+      if (bytes.length === 0) {
+        throw errors.codedError('ERR_INVALID_ARG_VALUE', `The protocol at index ${i} of "options.ALPNProtocols" is empty`, TypeError);
+      }
+      return bytes.toString();
+    });
+  }
+  if (ArrayBuffer.isView(value)) {
+    const wire = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const names = [];
+    for (let i = 0; i < wire.length;) {
+      const n = wire[i];
+      if (n === 0 || i + 1 + n > wire.length) {
+        throw errors.codedError('ERR_INVALID_ARG_VALUE',
+          'The property \'options.ALPNProtocols\' is not a valid ALPN wire-format list (length-prefixed names)', TypeError);
+      }
+      names.push(wire.subarray(i + 1, i + 1 + n).toString());
+      i += 1 + n;
+    }
+    return names;
+  }
+  throw errors.invalidArgType('options.ALPNProtocols', 'an instance of Array, Buffer, TypedArray, or DataView', value);
+}
+
+function validateServername(value) {
+  if (value !== undefined && value !== null && typeof value !== 'string') {
+    // Node checks it in TLSSocket.setServername(name).
+    throw errors.invalidArgType('name', 'of type string', value);
+  }
+}
+
 // Options (read through the prototype chain, as cio's contexts inherit module options) →
 // the native TlsOptions.
 function nativeOptions(options, isServer) {
@@ -36,9 +85,8 @@ function nativeOptions(options, isServer) {
     const value = options[name] !== undefined && options[name] !== null ? options[name] : options[ALIASES[name]];
     out[name] = materialList(name, value);
   }
-  if (options.ALPNProtocols !== undefined) {
-    const list = Array.isArray(options.ALPNProtocols) ? options.ALPNProtocols : [options.ALPNProtocols];
-    out.alpnProtocols = list.map((p) => (Buffer.isBuffer(p) ? p.toString() : String(p)));
+  if (options.ALPNProtocols !== undefined && options.ALPNProtocols !== null) {
+    out.alpnProtocols = alpnNames(options.ALPNProtocols);
   }
   if (options.minVersion !== undefined) out.minVersion = String(options.minVersion);
   if (options.maxVersion !== undefined) out.maxVersion = String(options.maxVersion);
@@ -134,4 +182,4 @@ function clientContext(options) {
   return ctx;
 }
 
-module.exports = { checkMaterial, clientContext, createContext, handshakeTimeout };
+module.exports = { validateServername, checkMaterial, clientContext, createContext, handshakeTimeout };

@@ -11,7 +11,7 @@ const errors = require('./errors');
 const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
-const { checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
+const { checkMaterial, clientContext, createContext, handshakeTimeout, validateServername } = require('./tls-options');
 
 // OpenSSL's names for the TLS 1.2 suites rustls offers (TLS 1.3 names are the IANA ones).
 const OPENSSL_NAMES = {
@@ -60,6 +60,7 @@ class TLSSocket extends Socket {
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
     this._tlsOptions = options;
+    validateServername(options.servername);
     this._handshakeTimeout = handshakeTimeout(options);
     this._context = clientContext(options);
     const host = options.host || 'localhost';
