@@ -14,33 +14,63 @@ const { normalizeListenArgs } = require('./args');
 const { Socket } = require('./socket');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 
-class Server extends EventEmitter {
-  constructor(options, connectionListener) {
-    super();
-    if (typeof options === 'function') {
-      connectionListener = options;
-      options = {};
-    }
-    options = options || {};
-    this._options = options;
-    this.allowHalfOpen = Boolean(options.allowHalfOpen);
-    this.pauseOnConnect = Boolean(options.pauseOnConnect);
-    this.noDelay = Boolean(options.noDelay);
-    this.keepAlive = Boolean(options.keepAlive);
-    this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
-    this.maxConnections = undefined;
-    this._handle = null;
-    this._closing = null;
-    this._address = null;
-    this._connections = 0;
-    this._refed = true;
-    this._closesOwed = 0; // 'close' events owed (one per close() while drained, as Node emits)
-    this._closeOnDrain = false; // a close() waits for CLOSED to know whether it owes a 'close'
-    this._connectionEvent = 'connection';
-    this._events_ = (batch) => this._onBatch(batch);
-    if (typeof connectionListener === 'function') this.on(this._connectionEvent, connectionListener);
+// Node's net.Server is a plain function (`net.Server()` works, and so do `class extends` and
+// `util.inherits` + `Server.call(this)`); so is cio's. The methods are written in the class
+// body below and copied onto its prototype.
+function Server(options, connectionListener) {
+  if (!(this instanceof Server)) return new Server(options, connectionListener);
+  EventEmitter.call(this);
+  if (typeof options === 'function') {
+    connectionListener = options;
+    options = {};
+  } else if (options === null || options === undefined || typeof options === 'object') {
+    options = { ...options };
+  } else {
+    throw errors.invalidArgType('options', 'of type object', options);
   }
+  if (options.keepAliveInitialDelay !== undefined) {
+    errors.validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+    if (options.keepAliveInitialDelay < 0) options.keepAliveInitialDelay = 0;
+  }
+  if (options.highWaterMark !== undefined) {
+    errors.validateNumber(options.highWaterMark, 'options.highWaterMark');
+    if (options.highWaterMark < 0) options.highWaterMark = undefined;
+  }
+  this._options = options;
+  this.allowHalfOpen = Boolean(options.allowHalfOpen);
+  this.pauseOnConnect = Boolean(options.pauseOnConnect);
+  this.noDelay = Boolean(options.noDelay);
+  this.keepAlive = Boolean(options.keepAlive);
+  this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
+  this.highWaterMark = options.highWaterMark ?? defaultHighWaterMark();
+  this.maxConnections = undefined;
+  this._handle = null;
+  this._closing = null;
+  this._address = null;
+  this._connections = 0;
+  this._refed = true;
+  this._closesOwed = 0; // 'close' events owed (one per close() while drained, as Node emits)
+  this._closeOnDrain = false; // a close() waits for CLOSED to know whether it owes a 'close'
+  this._connectionEvent = 'connection';
+  this._events_ = (batch) => this._onBatch(batch);
+  if (typeof connectionListener === 'function') this.on(this._connectionEvent, connectionListener);
+}
+Object.setPrototypeOf(Server.prototype, EventEmitter.prototype);
+Object.setPrototypeOf(Server, EventEmitter);
 
+function defaultHighWaterMark() {
+  const stream = require('stream');
+  return typeof stream.getDefaultHighWaterMark === 'function' ? stream.getDefaultHighWaterMark(false) : 16 * 1024;
+}
+
+// With events.captureRejections, a rejected async 'connection' listener destroys that socket
+// and any other rejected listener becomes the server's 'error', as Node's Server does.
+Server.prototype[EventEmitter.captureRejectionSymbol] = function captureRejection(err, event, sock) {
+  if (event === 'connection') sock.destroy(err);
+  else this.emit('error', err);
+};
+
+class ServerMethods {
   get listening() {
     return this._handle !== null;
   }
@@ -142,7 +172,7 @@ class Server extends EventEmitter {
 
   // Builds the Socket for an accepted handle (TLS servers override it).
   _wrap(handle) {
-    const socket = new Socket({ allowHalfOpen: this.allowHalfOpen });
+    const socket = new Socket({ allowHalfOpen: this.allowHalfOpen, highWaterMark: this.highWaterMark });
     socket._attach(handle, null, this.pauseOnConnect);
     return socket;
   }
@@ -234,6 +264,10 @@ class Server extends EventEmitter {
 function emitCloseNT(server) {
   debug('server emit close');
   server.emit('close');
+}
+
+for (const name of Object.getOwnPropertyNames(ServerMethods.prototype)) {
+  if (name !== 'constructor') Object.defineProperty(Server.prototype, name, Object.getOwnPropertyDescriptor(ServerMethods.prototype, name));
 }
 
 module.exports = { Server, normalizeListenArgs };

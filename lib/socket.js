@@ -18,37 +18,83 @@ const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 // handshake (TLS). Writes and end() made earlier wait for it.
 const kWritable = Symbol('cio.writable');
 
-class Socket extends Duplex {
-  constructor(options = {}) {
-    super({
-      allowHalfOpen: Boolean(options.allowHalfOpen),
-      emitClose: false,
-      autoDestroy: true,
-      readableHighWaterMark: options.readableHighWaterMark,
-      writableHighWaterMark: options.writableHighWaterMark,
-    });
-    this._handle = null;
-    this.connecting = false;
-    // True once readStart() was called and no readStop() since (false: not known to read).
-    this._reading = false;
-    this._addrs = {};
-    this._bytesRead = 0;
-    this._bytesDispatched = 0;
-    this._pendingWrite = null;
-    this._writeCb = null;
-    this._finalCb = null;
-    this._timeoutMs = 0;
-    this._timer = null;
-    this._refed = true;
-    this._closeEmitted = false;
-    this.server = null;
-    this._server = null;
-    // Native events arrive as (code, payload), or as one flat array [code, payload, ...].
-    this[kEvents] = (a, b) => (typeof a === 'number' ? this._onEvent(a, b) : this._onBatch(a));
-    if (options.timeout) this.setTimeout(options.timeout);
-    if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
+// Node's net.Socket is a plain function: callable without `new` (`net.Socket()`), and
+// subclassable both with `class extends` and the old way (`util.inherits` + `Socket.call(this)`).
+// So is cio's; the methods are written in the class body below and copied onto its prototype.
+function Socket(options) {
+  if (!(this instanceof Socket)) return new Socket(options);
+  // Node's checks, in Node's order.
+  if (options?.objectMode) {
+    throw errors.invalidArgValue('options.objectMode', options.objectMode, 'is not supported');
+  } else if (options?.readableObjectMode || options?.writableObjectMode) {
+    const name = options.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode';
+    throw errors.invalidArgValue(`options.${name}`, options[name], 'is not supported');
   }
+  if (typeof options === 'number') throw errors.codedError('ERR_CIO_UNSUPPORTED_OPTION', "cio does not support the option 'fd'");
+  options = { ...options };
+  errors.refuseUnsupported(options, ['fd', 'handle'], 'the option');
+  if (options.keepAliveInitialDelay !== undefined) {
+    errors.validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+  }
+  if (options.signal !== undefined) errors.validateAbortSignal(options.signal, 'options.signal');
+  Duplex.call(this, {
+    // Node's Socket: the stream itself always allows half-open; a socket that does not ends
+    // its writable side when the readable side ends (onReadableStreamEnd below).
+    allowHalfOpen: Boolean(options.allowHalfOpen),
+    emitClose: false,
+    autoDestroy: true,
+    highWaterMark: options.highWaterMark,
+    readableHighWaterMark: options.readableHighWaterMark,
+    writableHighWaterMark: options.writableHighWaterMark,
+    // The stream's own abort handling is Node's: an aborted signal destroys the socket with an
+    // AbortError (at once when it is aborted already).
+    signal: options.signal,
+  });
+  this._handle = null;
+  this.connecting = false;
+  // True once readStart() was called and no readStop() since (false: not known to read).
+  this._reading = false;
+  this._addrs = {};
+  this._bytesRead = 0;
+  this._bytesDispatched = 0;
+  this._pendingWrite = null;
+  this._writeCb = null;
+  this._finalCb = null;
+  this._timeoutMs = 0;
+  this._timer = null;
+  this._refed = true;
+  this._closeEmitted = false;
+  this._host = null;
+  this._noDelay = Boolean(options.noDelay);
+  this._keepAlive = Boolean(options.keepAlive);
+  this._keepAliveInitialDelay = options.keepAliveInitialDelay > 0 ? options.keepAliveInitialDelay : 0;
+  this.server = null;
+  this._server = null;
+  // Native events arrive as (code, payload), or as one flat array [code, payload, ...].
+  this[kEvents] = (a, b) => (typeof a === 'number' ? this._onEvent(a, b) : this._onBatch(a));
+  // Node's onReadableStreamEnd: without allowHalfOpen, a write after the peer's end fails
+  // with EPIPE "This socket has been ended by the other party".
+  this.on('end', onReadableStreamEnd);
+  if (options.timeout) this.setTimeout(options.timeout);
+  if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
+}
+Object.setPrototypeOf(Socket.prototype, Duplex.prototype);
+Object.setPrototypeOf(Socket, Duplex);
 
+function onReadableStreamEnd() {
+  if (!this.allowHalfOpen) this.write = writeAfterFIN;
+}
+
+function writeAfterFIN(chunk, encoding, cb) {
+  if (!this.writableEnded) return Duplex.prototype.write.call(this, chunk, encoding, cb);
+  if (typeof encoding === 'function') cb = encoding;
+  const er = errors.codedError('EPIPE', 'This socket has been ended by the other party');
+  if (typeof cb === 'function') process.nextTick(cb, er);
+  this.destroy(er);
+  return false;
+}
+
+class SocketMethods {
   // ---- connection setup -------------------------------------------------------------------
 
   connect(...args) {
@@ -397,6 +443,9 @@ class Socket extends Duplex {
   }
 }
 
+for (const name of Object.getOwnPropertyNames(SocketMethods.prototype)) {
+  if (name !== 'constructor') Object.defineProperty(Socket.prototype, name, Object.getOwnPropertyDescriptor(SocketMethods.prototype, name));
+}
 installSurface(Socket.prototype);
 
 module.exports = { Socket, normalizeConnectArgs };

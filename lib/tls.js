@@ -336,7 +336,7 @@ class TLSServer extends Server {
   }
 
   _wrap(handle) {
-    const socket = new TLSSocket({ allowHalfOpen: this.allowHalfOpen });
+    const socket = new TLSSocket({ allowHalfOpen: this.allowHalfOpen, highWaterMark: this.highWaterMark });
     socket._attach(handle, null, this.pauseOnConnect);
     const info = handle.secureInfo();
     if (info) socket._applySecure(info);
