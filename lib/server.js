@@ -7,6 +7,7 @@
 
 const EventEmitter = require('events');
 const dns = require('dns');
+const fs = require('fs');
 const net = require('net');
 const { binding, EV, setRef } = require('./native');
 const errors = require('./errors');
@@ -58,6 +59,17 @@ function Server(options, connectionListener) {
 Object.setPrototypeOf(Server.prototype, EventEmitter.prototype);
 Object.setPrototypeOf(Server, EventEmitter);
 
+// Node's addServerAbortSignalOption: an aborted signal closes the server.
+function addAbortSignal(server, signal) {
+  const onAborted = () => server.close();
+  if (signal.aborted) {
+    process.nextTick(onAborted);
+    return;
+  }
+  signal.addEventListener('abort', onAborted, { once: true });
+  server.once('close', () => signal.removeEventListener('abort', onAborted));
+}
+
 function defaultHighWaterMark() {
   const stream = require('stream');
   return typeof stream.getDefaultHighWaterMark === 'function' ? stream.getDefaultHighWaterMark(false) : 16 * 1024;
@@ -76,20 +88,19 @@ class ServerMethods {
   }
 
   listen(...args) {
-    const cb = typeof args[args.length - 1] === 'function' ? args.pop() : null;
-    const opts = normalizeListenArgs(args);
+    const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : null;
     if (this._handle || this._pendingListen) {
       throw errors.codedError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
     }
-    if (opts.path === undefined && opts.port !== undefined && opts.port !== null) {
-      errors.validatePort(opts.port, 'options.port');
-    }
+    const opts = normalizeListenArgs(args);
     if (cb) this.once('listening', cb);
+    if (opts.signal) addAbortSignal(this, opts.signal);
     if (opts.path !== undefined) {
       this._bind({ path: opts.path, backlog: opts.backlog });
+      if (this._handle && (opts.readableAll || opts.writableAll)) this._chmodPipe(opts);
       return this;
     }
-    const port = opts.port === undefined || opts.port === null ? 0 : +opts.port;
+    const port = opts.port;
     const host = opts.host;
     if (!host || net.isIP(host)) {
       this._bind({ address: host || undefined, port, backlog: opts.backlog, ipv6Only: opts.ipv6Only });
@@ -107,6 +118,23 @@ class ServerMethods {
     return this;
   }
 
+  // listen({ path, readableAll, writableAll }): read/write permission for everyone on the
+  // socket file, as libuv's uv_pipe_chmod adds it; a failure closes the server and throws.
+  _chmodPipe(opts) {
+    let mode = 0;
+    if (opts.readableAll) mode |= 0o444;
+    if (opts.writableAll) mode |= 0o222;
+    try {
+      const st = fs.statSync(opts.path);
+      if ((st.mode & mode) !== mode) fs.chmodSync(opts.path, (st.mode | mode) & 0o7777);
+    } catch (err) {
+      this._closing = this._handle;
+      this._handle = null;
+      this._closing.close();
+      throw errors.errnoException({ code: err.code, errno: err.errno, syscall: 'uv_pipe_chmod' });
+    }
+  }
+
   _bind(opts) {
     const handle = new binding.NativeServer();
     handle.start(this._events_);
@@ -122,6 +150,10 @@ class ServerMethods {
     }
     this._handle = handle;
     this._address = opts.path !== undefined ? opts.path : result.bound;
+    // Node's connection key: "<address type>:<address>:<port asked for>".
+    this._connectionKey = opts.path !== undefined
+      ? `-1:${opts.path}:-1`
+      : `${result.bound.family === 'IPv6' ? 6 : 4}:${opts.address || result.bound.address}:${opts.port}`;
     debug('server listening on %s', typeof this._address === 'string' ? this._address : `${this._address.address}:${this._address.port}`);
     if (!this._refed) handle.unref();
     process.nextTick(() => {

@@ -5,12 +5,12 @@
 // push() returning false stops native reads, _read restarts them; a write's callback fires
 // when the native write completed, so 'drain' and write()'s return value are Node's own.
 
-const { Duplex } = require('stream');
+const { Duplex, addAbortSignal } = require('stream');
 const net = require('net');
 const { binding, EV, setRef } = require('./native');
 const { installSurface } = require('./socket-surface');
 const errors = require('./errors');
-const { normalizeConnectArgs, validateConnectOptions, lookupAll } = require('./args');
+const { normalizeConnectArgs, validateConnectOptions, connectLookupOptions, lookupAll } = require('./args');
 
 const kEvents = Symbol('cio.events');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
@@ -46,9 +46,6 @@ function Socket(options) {
     highWaterMark: options.highWaterMark,
     readableHighWaterMark: options.readableHighWaterMark,
     writableHighWaterMark: options.writableHighWaterMark,
-    // The stream's own abort handling is Node's: an aborted signal destroys the socket with an
-    // AbortError (at once when it is aborted already).
-    signal: options.signal,
   });
   this._handle = null;
   this.connecting = false;
@@ -76,6 +73,9 @@ function Socket(options) {
   // with EPIPE "This socket has been ended by the other party".
   this.on('end', onReadableStreamEnd);
   if (options.timeout) this.setTimeout(options.timeout);
+  // The stream's own abort handling, as Node's Duplex applies it: an aborted signal destroys
+  // the socket with an AbortError (at once when it is aborted already).
+  if (options.signal) addAbortSignal(options.signal, this);
   if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
 }
 Object.setPrototypeOf(Socket.prototype, Duplex.prototype);
@@ -99,9 +99,16 @@ class SocketMethods {
 
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
-    if (this.destroyed) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
+    if (cb !== null) this.once('connect', cb);
+    // options.port === null is checked later, as in Node.
+    if (options.port === undefined && (options.path === undefined || options.path === null)) {
+      throw errors.codedError('ERR_MISSING_ARGS', 'The "options" or "port" or "path" argument must be specified', TypeError);
+    }
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    // Node allows connect() again on a socket that was closed: the same object starts over.
+    if (this.destroyed) this._reset();
     this._connectNumbers = validateConnectOptions(options);
-    if (typeof cb === 'function') this.once('connect', cb);
+    const auto = options.path ? null : connectLookupOptions(options);
     if (options.timeout) this.setTimeout(options.timeout);
     this._newHandle();
     this.connecting = true;
@@ -120,20 +127,38 @@ class SocketMethods {
     const port = options.port === undefined ? undefined : +options.port;
     this._host = host;
     this._port = port;
-    if (net.isIP(host)) {
-      process.nextTick(() => this._connectTo([{ address: host }], port, options));
+    const family = net.isIP(host);
+    if (family) {
+      process.nextTick(() => this._connectTo([{ address: host, family }], port, options));
       return this;
     }
-    lookupAll(host, options, (err, list) => {
+    lookupAll(host, options, auto, this, (err, list) => {
       if (!this.connecting) return;
-      this.emit('lookup', err, err ? undefined : list[0].address, err ? undefined : list[0].family, host);
       if (err) {
-        this.destroy(err);
+        // Deferred, as Node's connectErrorNT: createConnection() callers add listeners after.
+        process.nextTick(() => this.destroy(err));
         return;
       }
+      if (list.length > 1) this.autoSelectFamilyAttemptedAddresses = [];
       this._connectTo(list, port, options);
     });
     return this;
+  }
+
+  // What destroy() left behind, cleared for a new connect() (Node's initSocketHandle and
+  // _undestroy): the stream starts over, and the addresses and counters with it.
+  _reset() {
+    this._undestroy();
+    this._handle = null;
+    this._closeEmitted = false;
+    this._addrs = {};
+    this._pendingWrite = null;
+    this._writeCb = null;
+    this._finalCb = null;
+    this._reading = false;
+    this._bytesRead = 0;
+    this._bytesDispatched = 0;
+    delete this.autoSelectFamilyAttemptedAddresses;
   }
 
   _newHandle() {
@@ -149,11 +174,14 @@ class SocketMethods {
     if (!this._refed) this._handle.unref();
   }
 
-  // Tries each resolved address in turn, like Node's autoSelectFamily does in order.
+  // Tries each resolved address in turn (Node's autoSelectFamily order, one after the other).
   _connectTo(list, port, options) {
     if (!this.connecting || !this._handle) return;
     this._candidates = list.slice(1);
     this._attempt = list[0].address;
+    this._attemptFamily = list[0].family;
+    if (this.autoSelectFamilyAttemptedAddresses) this.autoSelectFamilyAttemptedAddresses.push(`${list[0].address}:${port}`);
+    this.emit('connectionAttempt', list[0].address, port, list[0].family);
     try {
       this._startConnect({
         address: list[0].address,
@@ -236,8 +264,10 @@ class SocketMethods {
       if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
     }
     this._touch();
-    if (this._canWrite()) this._flushPending();
+    // 'connect' first, then the writes made while connecting (Node queues them behind a
+    // 'connect' listener of its own, added after the caller's connect callback).
     this._onConnected();
+    if (this._handle && this._canWrite()) this._flushPending();
   }
 
   // Overridden by TLS sockets, which announce themselves after the handshake too.
@@ -249,6 +279,8 @@ class SocketMethods {
   _onNativeError(info) {
     debug('socket error %s %s', info.code, info.syscall);
     if (this.connecting && info.syscall === 'connect' && this._candidates && this._candidates.length) {
+      this.emit('connectionAttemptFailed', this._attempt, this._port, this._attemptFamily,
+        errors.exceptionWithHostPort(info, this._attempt, this._port));
       this._connectTo(this._candidates, this._port, this._connectOptions);
       return;
     }
