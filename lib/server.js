@@ -205,6 +205,7 @@ class ServerMethods {
   // Builds the Socket for an accepted handle (TLS servers override it).
   _wrap(handle) {
     const socket = new Socket({ allowHalfOpen: this.allowHalfOpen, highWaterMark: this.highWaterMark });
+    socket._isPipe = typeof this._address === 'string';
     socket._attach(handle, null, this.pauseOnConnect);
     return socket;
   }

@@ -114,6 +114,7 @@ class SocketMethods {
     this.connecting = true;
     this._connectOptions = options;
     debug('socket connect %s', options.path || `${options.host || 'localhost'}:${options.port}`);
+    this._isPipe = Boolean(options.path);
     if (options.path) {
       this._host = options.path;
       process.nextTick(() => {
@@ -264,6 +265,12 @@ class SocketMethods {
       if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
     }
     this._touch();
+    // Node starts reading after a connect only when the stream is not paused; a connected
+    // socket that reads nothing and writes nothing does not keep the process alive.
+    if (!this.encrypted && this.isPaused() && this._handle) {
+      this._reading = false;
+      this._handle.readStop();
+    }
     // 'connect' first, then the writes made while connecting (Node queues them behind a
     // 'connect' listener of its own, added after the caller's connect callback).
     this._onConnected();
@@ -375,6 +382,11 @@ class SocketMethods {
     this.connecting = false;
     const hadHandle = this._handle !== null;
     if (hadHandle) {
+      if (this._resetAndClosing) {
+        this._resetAndClosing = false;
+        const failed = this._handle.setLingerZero();
+        if (failed) this.emit('error', errors.errnoException(failed));
+      }
       this._handle.close();
       this._handle = null;
     }
@@ -394,6 +406,26 @@ class SocketMethods {
     };
     if (hadHandle) setImmediate(emitClose);
     else process.nextTick(emitClose);
+  }
+
+  // Node's resetAndDestroy: closes a TCP connection with RST instead of FIN (SO_LINGER 0),
+  // after the connect when it is still connecting. A socket that is not a TCP socket (Unix,
+  // TLS: Node's handle is then not a TCP handle) throws ERR_SOCKET_CLOSED; one without a
+  // handle (never connected, or destroyed) is destroyed with that error.
+  resetAndDestroy() {
+    if (this._handle) {
+      if (this.encrypted || this._isPipe) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
+      if (this.connecting) this.once('connect', () => this._resetNow());
+      else this._resetNow();
+    } else {
+      this.destroy(errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+    }
+    return this;
+  }
+
+  _resetNow() {
+    this._resetAndClosing = true;
+    return this.destroy();
   }
 
   destroySoon() {
