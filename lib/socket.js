@@ -436,20 +436,27 @@ class SocketMethods {
 
   // ---- timeouts, options, ref ---------------------------------------------------------------
 
+  // Node's setStreamTimeout: nothing on a destroyed socket; getTimerDuration's checks
+  // (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE; above 2^31-1 ms a TimeoutOverflowWarning and that
+  // maximum, where a plain timer would fire after 1 ms); a callback must be a function.
   setTimeout(ms, cb) {
-    // Node's getTimerDuration: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, and above 2^31-1 ms a
-    // TimeoutOverflowWarning and that maximum (a plain timer would fire after 1 ms instead).
-    const duration = errors.timerDuration(ms, 'msecs');
+    if (this.destroyed) return this;
     this.timeout = ms;
-    this._timeoutMs = ms;
+    const duration = errors.timerDuration(ms, 'msecs');
+    this._timeoutMs = duration;
     this._clearTimer();
-    if (typeof cb === 'function') {
-      if (ms === 0) this.removeListener('timeout', cb);
-      else this.once('timeout', cb);
-    }
-    if (ms > 0 && !this.destroyed) {
+    if (duration === 0) {
+      if (cb !== undefined) {
+        errors.validateFunction(cb, 'callback');
+        this.removeListener('timeout', cb);
+      }
+    } else {
       this._timer = setTimeout(() => this._onTimeout(), duration);
       this._timer.unref();
+      if (cb !== undefined) {
+        errors.validateFunction(cb, 'callback');
+        this.once('timeout', cb);
+      }
     }
     return this;
   }
