@@ -11,7 +11,6 @@ describe('options', () => {
   test.each([
     ['reconnect', true],
     ['fd', 3],
-    ['signal', new AbortController().signal],
   ])("the client option '%s' is refused with ERR_CIO_UNSUPPORTED_OPTION", (name, value) => {
     const cio = buildCio();
     const result = cio.client({ port: 1, host: '127.0.0.1', [name]: value });
