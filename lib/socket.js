@@ -6,6 +6,7 @@
 // when the native write completed, so 'drain' and write()'s return value are Node's own.
 
 const { Duplex, addAbortSignal } = require('stream');
+const { isUint8Array } = require('util').types;
 const net = require('net');
 const { binding, EV, setRef } = require('./native');
 const { installSurface } = require('./socket-surface');
@@ -62,6 +63,15 @@ function Socket(options) {
   this._refed = true;
   this._closeEmitted = false;
   this._host = null;
+  // Node's onread: { buffer: Uint8Array | () => Uint8Array, callback(nread, buf) } reads into
+  // the caller's buffer instead of 'data' events (a malformed one is ignored, as by Node).
+  this._onread = null;
+  const onread = options.onread;
+  if (onread !== null && typeof onread === 'object' &&
+      (isUint8Array(onread.buffer) || typeof onread.buffer === 'function') && typeof onread.callback === 'function') {
+    const gen = typeof onread.buffer === 'function' ? onread.buffer : null;
+    this._onread = { buffer: gen ? null : onread.buffer, gen, callback: onread.callback, pending: null, stopped: false };
+  }
   this._noDelay = Boolean(options.noDelay);
   this._keepAlive = Boolean(options.keepAlive);
   this._keepAliveInitialDelay = options.keepAliveInitialDelay > 0 ? options.keepAliveInitialDelay : 0;
@@ -300,13 +310,96 @@ class SocketMethods {
   _onData(buf) {
     this._bytesRead += buf.length;
     this._touch();
+    if (this._onread) {
+      const o = this._onread;
+      // Bytes the native side had already read when reading stopped wait with the rest.
+      if (o.stopped) o.pending = o.pending ? Buffer.concat([o.pending, buf]) : buf;
+      else this._deliverOnread(buf);
+      return;
+    }
     if (!this.push(buf) && this._handle) {
       this._reading = false;
       this._handle.readStop();
     }
   }
 
+  // onread: the bytes go into the caller's buffer, at most its length per callback; a
+  // callback that returns false stops reading (the rest of this chunk waits for resume/read).
+  _deliverOnread(buf) {
+    const o = this._onread;
+    let off = 0;
+    while (off < buf.length && !this.destroyed) {
+      if (o.buffer === null && o.gen) {
+        const next = o.gen();
+        if (!isUint8Array(next) || next.length === 0) {
+          this.destroy(errors.invalidArgType('onread.buffer()', 'a non-empty Uint8Array', next));
+          return;
+        }
+        o.buffer = next;
+      }
+      const target = o.buffer;
+      const n = Math.min(target.length, buf.length - off);
+      if (n === 0) {
+        this.destroy(errors.invalidArgValue('options.onread.buffer', target, 'must not be empty'));
+        return;
+      }
+      target.set(buf.subarray(off, off + n));
+      off += n;
+      const keep = o.callback.call(this, n, target) !== false;
+      if (o.gen) {
+        const next = o.gen();
+        if (isUint8Array(next)) o.buffer = next;
+      }
+      if (!keep) this._onreadStop();
+      if (o.stopped) {
+        if (off < buf.length) o.pending = buf.subarray(off);
+        return;
+      }
+    }
+  }
+
+  _onreadStop() {
+    this._onread.stopped = true;
+    if (this._handle) {
+      this._reading = false;
+      this._handle.readStop();
+    }
+  }
+
+  // Node's pause/resume/read with onread stop and start the handle's reading directly (the
+  // stream itself never holds data then).
+  pause() {
+    if (this._onread && !this.connecting && this._handle && !this._onread.stopped) this._onreadStop();
+    return Duplex.prototype.pause.call(this);
+  }
+
+  resume() {
+    if (this._onread && !this.connecting && this._handle && this._onread.stopped) this._onreadRestart();
+    return Duplex.prototype.resume.call(this);
+  }
+
+  read(n) {
+    if (this._onread && !this.connecting && this._handle && this._onread.stopped) this._onreadRestart();
+    return Duplex.prototype.read.call(this, n);
+  }
+
+  _onreadRestart() {
+    const o = this._onread;
+    const pending = o.pending;
+    o.pending = null;
+    o.stopped = false;
+    if (pending) {
+      this._deliverOnread(pending);
+      if (o.stopped) return;
+    }
+    if (this._handle) {
+      this._reading = true;
+      this._handle.readStart();
+    }
+  }
+
   _read() {
+    if (this._onread && this._onread.stopped) return;
     // Like Node's tryReadStart: only cross into native code when reading was stopped (the
     // stream calls _read after every push).
     if (this._handle && !this.connecting && !this._reading) {
