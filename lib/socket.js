@@ -275,9 +275,10 @@ class SocketMethods {
       if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
     }
     this._touch();
-    // Node starts reading after a connect only when the stream is not paused; a connected
-    // socket that reads nothing and writes nothing does not keep the process alive.
-    if (!this.encrypted && this.isPaused() && this._handle) {
+    // Node starts reading after a connect only when the stream is not paused or asked for a
+    // read while connecting (its _read waits for 'connect'); a connected socket that reads
+    // nothing and writes nothing does not keep the process alive.
+    if (!this.encrypted && this.isPaused() && !this._readableState.reading && this._handle) {
       this._reading = false;
       this._handle.readStop();
     }
