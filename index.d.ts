@@ -986,6 +986,8 @@ declare namespace buildCio {
   function connect(port: number | string, host?: string, connectListener?: () => void): Socket;
   function connect(port: number | string, connectListener?: () => void): Socket;
   function connect(path: string, connectListener?: () => void): Socket;
+  /** Node's other name for {@link connect}. */
+  const createConnection: typeof connect;
 
   /** Node-style createServer; with `isSecure: true` a TLS server. */
   function createServer(options: ServerConstructorOptions & { isSecure: true }, secureConnectionListener?: (socket: TLSSocket) => void): TLSServer;

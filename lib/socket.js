@@ -486,6 +486,10 @@ class SocketMethods {
     }
     const writeCb = this._writeCb;
     this._writeCb = null;
+    // A write made while connecting that never reached the connection: Node's
+    // ERR_SOCKET_CLOSED_BEFORE_CONNECTION (after the 'error', as Node's close listener runs).
+    const pending = this._pendingWrite;
+    this._pendingWrite = null;
     if (this._server) {
       const server = this._server;
       this._server = null;
@@ -493,6 +497,10 @@ class SocketMethods {
     }
     cb(err);
     if (writeCb) writeCb(err || errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+    if (pending) {
+      const closed = errors.codedError('ERR_SOCKET_CLOSED_BEFORE_CONNECTION', 'Socket closed before the connection was established');
+      this.once('close', () => pending[1](closed));
+    }
     const emitClose = () => {
       if (this._closeEmitted) return;
       this._closeEmitted = true;
