@@ -741,8 +741,8 @@ declare namespace buildCio {
     destroySoon(): void;
     /**
      * Closes a TCP connection with RST instead of FIN (SO_LINGER 0), after the connect when it
-     * is still connecting. Throws `ERR_SOCKET_CLOSED` for a Unix or TLS socket (as Node's);
-     * a socket without a connection is destroyed with that error.
+     * is still connecting. Throws `ERR_INVALID_HANDLE_TYPE` for a Unix or TLS socket (as
+     * Node's); a socket without a connection is destroyed with `ERR_SOCKET_CLOSED`.
      */
     resetAndDestroy(): this;
     /** The addresses tried by the last connect when the lookup gave more than one. */

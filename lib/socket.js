@@ -176,6 +176,8 @@ class SocketMethods {
     if (this._handle) this._handle.close();
     this._handle = new binding.NativeSocket();
     this._reading = false;
+    this._onLoop = false;
+    this._idleUnref = false;
   }
 
   // Events through the runtime (TLS handshakes, Unix sockets, connect timeouts): a plain TCP
@@ -243,7 +245,25 @@ class SocketMethods {
 
   // A connected plain socket moves onto Node's event loop (src/uvloop.rs).
   _attachLoop() {
-    if (this._handle.attach(this[kEvents]) && !this._refed) this._handle.unref();
+    this._onLoop = this._handle.attach(this[kEvents]);
+    if (this._onLoop && !this._refed) this._handle.unref();
+  }
+
+  // A connected socket that neither reads nor writes does not keep the process alive (as an
+  // idle libuv handle does not). On Node's loop readStop makes the handle idle by itself; a
+  // socket on the runtime path is unreferenced until it reads or writes again.
+  _idle() {
+    if (!this._onLoop && this._refed && this._handle && !this._idleUnref) {
+      this._idleUnref = true;
+      this._handle.unref();
+    }
+  }
+
+  _busy() {
+    if (this._idleUnref) {
+      this._idleUnref = false;
+      if (this._refed && this._handle) this._handle.ref();
+    }
   }
 
   // ---- native events ------------------------------------------------------------------------
@@ -281,6 +301,7 @@ class SocketMethods {
     if (!this.encrypted && this.isPaused() && !this._readableState.reading && this._handle) {
       this._reading = false;
       this._handle.readStop();
+      if (!this._pendingWrite && this.writableLength === 0) this._idle();
     }
     // 'connect' first, then the writes made while connecting (Node queues them behind a
     // 'connect' listener of its own, added after the caller's connect callback).
@@ -404,6 +425,7 @@ class SocketMethods {
     // Like Node's tryReadStart: only cross into native code when reading was stopped (the
     // stream calls _read after every push).
     if (this._handle && !this.connecting && !this._reading) {
+      this._busy();
       this._reading = true;
       this._handle.readStart();
     }
@@ -420,6 +442,7 @@ class SocketMethods {
       cb(errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed'));
       return;
     }
+    this._busy();
     this._bytesDispatched += chunk.length;
     this._touch();
     const r = this._handle.write(chunk);
@@ -455,6 +478,7 @@ class SocketMethods {
       cb();
       return;
     }
+    this._busy();
     if (this._handle.shutdown() === 0) {
       cb();
       return;
@@ -512,11 +536,11 @@ class SocketMethods {
 
   // Node's resetAndDestroy: closes a TCP connection with RST instead of FIN (SO_LINGER 0),
   // after the connect when it is still connecting. A socket that is not a TCP socket (Unix,
-  // TLS: Node's handle is then not a TCP handle) throws ERR_SOCKET_CLOSED; one without a
-  // handle (never connected, or destroyed) is destroyed with that error.
+  // TLS: Node's handle is then not a TCP handle) throws ERR_INVALID_HANDLE_TYPE; one without
+  // a handle (never connected, or destroyed) is destroyed with ERR_SOCKET_CLOSED.
   resetAndDestroy() {
     if (this._handle) {
-      if (this.encrypted || this._isPipe) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
+      if (this.encrypted || this._isPipe) throw errors.codedError('ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent', TypeError);
       if (this.connecting) this.once('connect', () => this._resetNow());
       else this._resetNow();
     } else {
