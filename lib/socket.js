@@ -85,6 +85,7 @@ function Socket(options) {
   if (options.timeout) this.setTimeout(options.timeout);
   // The stream's own abort handling, as Node's Duplex applies it: an aborted signal destroys
   // the socket with an AbortError (at once when it is aborted already).
+  this._signal = options.signal || null;
   if (options.signal) addAbortSignal(options.signal, this);
   if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
 }
@@ -116,6 +117,11 @@ class SocketMethods {
     }
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
     // Node allows connect() again on a socket that was closed: the same object starts over.
+    // Not one destroyed by its own aborted `signal` (tls.connect/net.connect with a signal
+    // aborted before the call): Node resurrects that one and connects anyway, leaving an open
+    // connection nobody asked for (with TLS it even trips an assertion in Node 20); cio keeps
+    // it destroyed, with the AbortError it reported.
+    if (this.destroyed && this._signal && this._signal.aborted) return this;
     if (this.destroyed) this._reset();
     this._connectNumbers = validateConnectOptions(options);
     const auto = options.path ? null : connectLookupOptions(options);

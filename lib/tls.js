@@ -185,6 +185,9 @@ class TLSSocket extends Socket {
 
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
+    // TLS over an existing socket or stream (STARTTLS, proxy tunnels) is not built yet: refused,
+    // never ignored (ignoring it would dial host:port directly, around the tunnel).
+    errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' yet (TLS over an existing socket or stream: issue 12)');
     this._tlsOptions = options;
     this._handshakeTimeout = handshakeTimeout(options);
     this._context = clientContext(options);
