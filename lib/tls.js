@@ -154,10 +154,19 @@ function tlsError(info, socket) {
     return errors.codedError('ERR_TLS_HANDSHAKE_TIMEOUT', 'TLS handshake timeout');
   }
   if (info.code === 'ECONNRESET' && socket && !socket._secureEstablished) {
+    // Node's onConnectEnd: the endpoint as the caller gave it in the connect options.
     const err = errors.codedError('ECONNRESET', 'Client network socket disconnected before secure TLS connection was established');
-    if (socket._host) err.host = socket._host;
-    if (socket._port) err.port = socket._port;
+    const o = socket._connectOptions || {};
+    err.path = o.path;
+    err.host = o.host;
+    err.port = o.port;
+    err.localAddress = o.localAddress;
     return err;
+  }
+  if (info.code === 'ECONNRESET' && !socket) {
+    // Server side, a client that left during the handshake: Node's onSocketClose says
+    // 'socket hang up' in its 'tlsClientError'.
+    return errors.codedError('ECONNRESET', 'socket hang up');
   }
   if (info.errno) return errors.errnoException(info);
   const err = errors.codedError(info.code, info.message || info.code);
@@ -188,6 +197,9 @@ class TLSSocket extends Socket {
     // TLS over an existing socket or stream (STARTTLS, proxy tunnels) is not built yet: refused,
     // never ignored (ignoring it would dial host:port directly, around the tunnel).
     errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' yet (TLS over an existing socket or stream: issue 12)');
+    // A TLS client over a Unix socket is not built yet either: refused rather than connecting
+    // in plain mode and waiting for a handshake that never starts.
+    errors.refuseUnsupported(options, ['path'], 'the TLS client option', ' yet (TLS over a Unix socket: issue 12)');
     this._tlsOptions = options;
     this._handshakeTimeout = handshakeTimeout(options);
     this._context = clientContext(options);
