@@ -197,9 +197,14 @@ class TLSSocket extends Socket {
     // TLS over an existing socket or stream (STARTTLS, proxy tunnels) is not built yet: refused,
     // never ignored (ignoring it would dial host:port directly, around the tunnel).
     errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' yet (TLS over an existing socket or stream: issue 12)');
-    // A TLS client over a Unix socket is not built yet either: refused rather than connecting
-    // in plain mode and waiting for a handshake that never starts.
-    errors.refuseUnsupported(options, ['path'], 'the TLS client option', ' yet (TLS over a Unix socket: issue 12)');
+    // A TLS client over a Unix socket is not built yet either: refused (as the connection's
+    // error, as a failed connect reports itself) rather than connecting in plain mode and
+    // waiting for a handshake that never starts.
+    if (options.path !== undefined && options.path !== null && options.path !== '') {
+      const err = errors.codedError('ERR_CIO_UNSUPPORTED_OPTION', "cio does not support the TLS client option 'path' yet (TLS over a Unix socket: issue 12)");
+      process.nextTick(() => this.destroy(err));
+      return this;
+    }
     this._tlsOptions = options;
     this._handshakeTimeout = handshakeTimeout(options);
     this._context = clientContext(options);
@@ -217,6 +222,18 @@ class TLSSocket extends Socket {
 
   _canWrite() {
     return this._secureEstablished;
+  }
+
+  // Node's TLS writes always complete asynchronously (TLSWrap reports them after encrypting),
+  // so write() returns false past the highWaterMark and bufferSize counts what was written in
+  // this tick; cio encrypts and sends at once, and reports the completion on the next tick.
+  _write(chunk, encoding, cb) {
+    let sync = true;
+    super._write(chunk, encoding, (err) => {
+      if (sync) process.nextTick(cb, err);
+      else cb(err);
+    });
+    sync = false;
   }
 
   _onExtraEvent(code, payload) {
