@@ -285,3 +285,55 @@ describe('node parity: net', () => {
     return mode;
   }));
 });
+
+// The TLS parts of the same issue that sit on these sockets: Node's tls vs cio's isSecure.
+describe('node parity: tls details', () => {
+  const tls = require('tls');
+  const fx = (f) => fs.readFileSync(path.join(__dirname, 'fixtures', f));
+  const serverOpts = { key: fx('server.key'), cert: fx('server.crt') };
+  const tlsImpls = {
+    node: { connect: (o, cb) => tls.connect(o, cb), createServer: (o, l) => tls.createServer(o, l) },
+    cio: { connect: (o, cb) => cio.connect({ ...o, isSecure: true }, cb), createServer: (o, l) => cio.createServer({ ...o, isSecure: true }, l) },
+  };
+  async function tlsParity(scenario) {
+    const nodeResult = await scenario(tlsImpls.node, 'node');
+    const cioResult = await scenario(tlsImpls.cio, 'cio');
+    expect(cioResult).toEqual(nodeResult);
+  }
+
+  test('write() past the highWaterMark returns false and bufferSize counts this tick\'s writes', () => tlsParity(async (impl) => {
+    const server = impl.createServer(serverOpts, (s) => s.resume());
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const client = impl.connect({ port: server.address().port, host: '127.0.0.1', rejectUnauthorized: false });
+    await events.once(client, 'secureConnect');
+    const sizes = [];
+    for (let i = 1; i <= 3; i++) {
+      client.write('a');
+      sizes.push(client.bufferSize);
+    }
+    const big = client.write(Buffer.alloc(1024 * 1024));
+    await events.once(client, 'drain');
+    client.end();
+    await events.once(client, 'close');
+    await closed(server);
+    return { sizes, big };
+  }));
+
+  test('a peer that leaves during the handshake: ECONNRESET with the connect options (client), \'socket hang up\' (server)', () => tlsParity(async (impl) => {
+    const plain = net.createServer((c) => c.resume().end());
+    await new Promise((r) => plain.listen(0, '127.0.0.1', r));
+    const client = impl.connect({ port: plain.address().port, family: 4, localAddress: '127.0.0.1' }, () => {});
+    const clientErr = await new Promise((resolve) => client.once('error', (e) => resolve({
+      code: e.code, message: e.message, host: e.host, port: e.port === plain.address().port, localAddress: e.localAddress, path: e.path,
+    })));
+    await closed(plain);
+
+    const server = impl.createServer(serverOpts, () => {});
+    const serverErr = new Promise((resolve) => server.once('tlsClientError', (e) => resolve({ code: e.code, message: e.message })));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    net.connect(server.address().port, '127.0.0.1', function leave() { this.destroy(); });
+    const out = { clientErr, serverErr: await serverErr };
+    await closed(server);
+    return out;
+  }));
+});
