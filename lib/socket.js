@@ -208,7 +208,7 @@ class SocketMethods {
         localAddress: options.localAddress,
         localPort: this._connectNumbers.localPort,
         timeoutMs: this._connectNumbers.connectTimeoutMs,
-        noDelay: options.noDelay === true,
+        noDelay: options.noDelay === true || this._noDelay,
       });
     } catch (err) {
       this.destroy(err);
@@ -298,7 +298,9 @@ class SocketMethods {
     debug('socket connected to %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     if (this._connectOptions) {
       const o = this._connectOptions;
+      // keepAlive / noDelay of the constructor (Node's) or of connect() (cio's factories).
       if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
+      else if (this._keepAlive) this.setKeepAlive(true, this._keepAliveInitialDelay);
     }
     this._touch();
     // Node starts reading after a connect only when the stream is not paused or asked for a
