@@ -192,7 +192,11 @@ declare namespace buildCio {
      */
     rejectUnauthorized?: boolean;
     /** ALPN protocol names offered (client) or accepted (server), in preference order. */
-    ALPNProtocols?: string | Buffer | Array<string | Buffer>;
+    /**
+     * Protocol names (each 1..255 bytes), one name as a string, or one Buffer/TypedArray in the
+     * ALPN wire format (length-prefixed names), as Node takes it.
+     */
+    ALPNProtocols?: string | Buffer | Uint8Array | Array<string | Buffer>;
     /** Lowest TLS version allowed (default `'TLSv1.2'`). */
     minVersion?: TlsVersion;
     /** Highest TLS version allowed (default `'TLSv1.3'`). */

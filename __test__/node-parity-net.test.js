@@ -301,6 +301,31 @@ describe('node parity: tls details', () => {
     expect(cioResult).toEqual(nodeResult);
   }
 
+  test('servername and ALPNProtocols are checked as Node checks them (no napi-rs error, nothing malformed on the wire)', () => tlsParity((impl) => {
+    // A lookup that never answers: Node's tls.connect starts connecting before it checks
+    // servername, and the socket it leaves behind on that throw must not go anywhere.
+    const lookup = () => {};
+    const attempt = (o) => thrown(() => impl.connect({ port: 1, host: 'example.invalid', lookup, ...o }).on('error', () => {}).destroy());
+    return {
+      servername: attempt({ servername: 1 }),
+      tooLong: attempt({ ALPNProtocols: ['x'.repeat(300)] }),
+      notString: attempt({ ALPNProtocols: [1] }),
+      fine: attempt({ ALPNProtocols: ['h2', 'http/1.1'] }),
+    };
+  }));
+
+  test('ALPNProtocols as one wire-format Buffer, as Node takes it', () => tlsParity(async (impl) => {
+    const server = tls.createServer({ ...serverOpts, ALPNProtocols: ['http/1.1'] }, (s) => s.end());
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const wire = Buffer.from([2, 104, 50, 8, 104, 116, 116, 112, 47, 49, 46, 49]); // h2, http/1.1
+    const client = impl.connect({ port: server.address().port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: wire });
+    await events.once(client, 'secureConnect');
+    const chosen = client.alpnProtocol;
+    client.destroy();
+    await closed(server);
+    return chosen;
+  }));
+
   test('write() past the highWaterMark returns false and bufferSize counts this tick\'s writes', () => tlsParity(async (impl) => {
     const server = impl.createServer(serverOpts, (s) => s.resume());
     await new Promise((r) => server.listen(0, '127.0.0.1', r));

@@ -32,6 +32,38 @@ function materialList(name, value) {
   });
 }
 
+// ALPNProtocols as Node takes them: an array of names (strings or bytes; Node's checks: each a
+// string or a Buffer/TypedArray/ArrayBuffer, at most 255 bytes), or one Buffer/TypedArray in
+// the wire format (length-prefixed names); cio also takes a single name as a string.
+function alpnList(value) {
+  if (typeof value === 'string') value = [value];
+  if (Array.isArray(value)) {
+    return value.map((p, i) => {
+      const len = Buffer.byteLength(p); // Node's ERR_INVALID_ARG_TYPE for anything else
+      if (len === 0) throw errors.invalidArgValue('options.ALPNProtocols', value, 'must not contain an empty protocol name');
+      if (len > 255) {
+        throw errors.codedError('ERR_OUT_OF_RANGE',
+          `The byte length of the protocol at index ${i} exceeds the maximum length. It must be <= 255. Received ${len}`, RangeError);
+      }
+      return typeof p === 'string' ? p : Buffer.from(ArrayBuffer.isView(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p).toString('latin1');
+    });
+  }
+  if (ArrayBuffer.isView(value)) {
+    const wire = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const names = [];
+    for (let i = 0; i < wire.length;) {
+      const len = wire[i];
+      if (len === 0 || i + 1 + len > wire.length) {
+        throw errors.invalidArgValue('options.ALPNProtocols', value, 'is not a valid ALPN wire-format list');
+      }
+      names.push(wire.toString('latin1', i + 1, i + 1 + len));
+      i += 1 + len;
+    }
+    return names;
+  }
+  throw errors.invalidArgType('options.ALPNProtocols', 'an Array, a Buffer or a TypedArray', value);
+}
+
 // Options (read through the prototype chain, as cio's contexts inherit module options) →
 // the native TlsOptions.
 function nativeOptions(options, isServer) {
@@ -41,9 +73,8 @@ function nativeOptions(options, isServer) {
     const value = options[name] !== undefined && options[name] !== null ? options[name] : options[ALIASES[name]];
     out[name] = materialList(name, value);
   }
-  if (options.ALPNProtocols !== undefined) {
-    const list = Array.isArray(options.ALPNProtocols) ? options.ALPNProtocols : [options.ALPNProtocols];
-    out.alpnProtocols = list.map((p) => (Buffer.isBuffer(p) ? p.toString() : String(p)));
+  if (options.ALPNProtocols !== undefined && options.ALPNProtocols !== null) {
+    out.alpnProtocols = alpnList(options.ALPNProtocols);
   }
   if (options.minVersion !== undefined) out.minVersion = String(options.minVersion);
   if (options.maxVersion !== undefined) out.maxVersion = String(options.maxVersion);
@@ -204,6 +235,10 @@ class TLSSocket extends Socket {
       const err = errors.codedError('ERR_CIO_UNSUPPORTED_OPTION', "cio does not support the TLS client option 'path' yet (TLS over a Unix socket: issue 12)");
       process.nextTick(() => this.destroy(err));
       return this;
+    }
+    // Node's setServername check (a truthy servername must be a string).
+    if (options.servername && typeof options.servername !== 'string') {
+      throw errors.invalidArgType('name', 'of type string', options.servername);
     }
     this._tlsOptions = options;
     this._handshakeTimeout = handshakeTimeout(options);
