@@ -191,9 +191,9 @@ declare namespace buildCio {
      * without a valid certificate (default `true`).
      */
     rejectUnauthorized?: boolean;
-    /** ALPN protocol names offered (client) or accepted (server), in preference order. */
     /**
-     * Protocol names (each 1..255 bytes), one name as a string, or one Buffer/TypedArray in the
+     * ALPN protocol names offered (client) or accepted (server), in preference order: names
+     * (each 1..255 bytes), one name as a string, or one Buffer/TypedArray in the
      * ALPN wire format (length-prefixed names), as Node takes it.
      */
     ALPNProtocols?: string | Buffer | Uint8Array | Array<string | Buffer>;
