@@ -61,6 +61,13 @@ export declare class NativeSocket {
   unref(): void
   setNoDelay(on: boolean): void
   setKeepAlive(on: boolean, delaySecs: number): void
+  /**
+   * Arms an abortive close for `resetAndDestroy()`: SO_LINGER with a zero timeout, so the
+   * `close` that follows sends RST instead of FIN (libuv's `uv_tcp_close_reset`). Returns the
+   * error when the system refused, `None` when done; JavaScript only calls it on a connected
+   * TCP socket (Node refuses the others with ERR_SOCKET_CLOSED), and anything else is EBADF.
+   */
+  setLingerZero(): ErrInfo | null
   /** Endpoints of an open socket (empty when closed or connecting). */
   addresses(): AddrPair
   constructor()

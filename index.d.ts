@@ -231,9 +231,14 @@ declare namespace buildCio {
     timeout?: number;
     localAddress?: string;
     localPort?: number;
-    family?: 0 | 4 | 6;
+    family?: 0 | 4 | 6 | 'IPv4' | 'IPv6';
     hints?: number;
     lookup?: LookupFunction;
+    /** Node's: try every address the lookup returns, alternating IPv6/IPv4 (default: Node's `net.getDefaultAutoSelectFamily()`). */
+    autoSelectFamily?: boolean;
+    autoSelectFamilyAttemptTimeout?: number;
+    /** Destroys the socket with an `AbortError` when aborted (as Node's). */
+    signal?: AbortSignal;
     /** cio: milliseconds the TCP connect may take before failing with `ETIMEDOUT`. */
     connectTimeout?: number;
     /** TLS: the name sent as SNI and checked against the server certificate (default `host`). */
@@ -681,8 +686,14 @@ declare namespace buildCio {
   interface SocketConstructorOptions {
     allowHalfOpen?: boolean;
     timeout?: number;
+    highWaterMark?: number;
     readableHighWaterMark?: number;
     writableHighWaterMark?: number;
+    /** Destroys the socket with an `AbortError` when aborted (as Node's). */
+    signal?: AbortSignal;
+    noDelay?: boolean;
+    keepAlive?: boolean;
+    keepAliveInitialDelay?: number;
   }
 
   /** Options of `socket.connect()` / `connect()`. */
@@ -732,6 +743,14 @@ declare namespace buildCio {
     unref(): this;
     /** Ends after pending writes, then destroys. */
     destroySoon(): void;
+    /**
+     * Closes a TCP connection with RST instead of FIN (SO_LINGER 0), after the connect when it
+     * is still connecting. Throws `ERR_INVALID_HANDLE_TYPE` for a Unix or TLS socket (as
+     * Node's); a socket without a connection is destroyed with `ERR_SOCKET_CLOSED`.
+     */
+    resetAndDestroy(): this;
+    /** The addresses tried by the last connect when the lookup gave more than one. */
+    autoSelectFamilyAttemptedAddresses?: string[];
 
     write(chunk: string | Uint8Array, callback?: (error?: Error | null) => void): boolean;
     write(chunk: string | Uint8Array, encoding?: BufferEncoding, callback?: (error?: Error | null) => void): boolean;
@@ -912,6 +931,11 @@ declare namespace buildCio {
     ipv6Only?: boolean;
     /** Accepted for Node compatibility (cio has no cluster handle sharing). */
     exclusive?: boolean;
+    /** Unix socket: make the socket file readable / writable by everyone. */
+    readableAll?: boolean;
+    writableAll?: boolean;
+    /** Closes the server when aborted. */
+    signal?: AbortSignal;
   }
 
   /** Options of `new Server()` / `createServer()`. */
@@ -966,6 +990,8 @@ declare namespace buildCio {
   function connect(port: number | string, host?: string, connectListener?: () => void): Socket;
   function connect(port: number | string, connectListener?: () => void): Socket;
   function connect(path: string, connectListener?: () => void): Socket;
+  /** Node's other name for {@link connect}. */
+  const createConnection: typeof connect;
 
   /** Node-style createServer; with `isSecure: true` a TLS server. */
   function createServer(options: ServerConstructorOptions & { isSecure: true }, secureConnectionListener?: (socket: TLSSocket) => void): TLSServer;

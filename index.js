@@ -8,4 +8,5 @@ module.exports = buildCio;
 module.exports.Socket = net.Socket;
 module.exports.Server = net.Server;
 module.exports.connect = net.connect;
+module.exports.createConnection = net.connect;
 module.exports.createServer = net.createServer;

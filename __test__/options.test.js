@@ -11,7 +11,6 @@ describe('options', () => {
   test.each([
     ['reconnect', true],
     ['fd', 3],
-    ['signal', new AbortController().signal],
   ])("the client option '%s' is refused with ERR_CIO_UNSUPPORTED_OPTION", (name, value) => {
     const cio = buildCio();
     const result = cio.client({ port: 1, host: '127.0.0.1', [name]: value });
@@ -42,6 +41,19 @@ describe('options', () => {
     const server = buildCio().server({});
     expect(() => server.listen({ port: 0, reusePort: true })).toThrow(
       expect.objectContaining({ code: 'ERR_CIO_UNSUPPORTED_OPTION' }));
+  });
+
+  test('TLS over an existing socket or a Unix path is refused, never ignored (issue 12 part 2 builds it)', async () => {
+    const { connect } = require('..');
+    const net = require('net');
+    const tunnel = new net.Socket();
+    // Ignoring `socket` would dial host:port directly, around the tunnel.
+    expect(() => connect({ isSecure: true, socket: tunnel, host: '127.0.0.1', port: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_CIO_UNSUPPORTED_OPTION', message: expect.stringContaining("'socket'") }));
+    tunnel.destroy();
+    const overPath = connect({ isSecure: true, path: '/tmp/cio-no-such.sock' });
+    const [err] = await once(overPath, 'error').catch((e) => [e]);
+    expect(err).toMatchObject({ code: 'ERR_CIO_UNSUPPORTED_OPTION', message: expect.stringContaining("'path'") });
   });
 
   test('a client onConnect receives the connected socket', async () => {

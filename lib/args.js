@@ -4,6 +4,7 @@
 // synchronous checks of connect options, and the host lookup a connect starts with.
 
 const dns = require('dns');
+const net = require('net');
 const errors = require('./errors');
 
 // Node's call forms: (options[, cb]), (port[, host][, cb]), (path[, cb]).
@@ -53,35 +54,148 @@ function connectNumbers(options) {
   return { localPort, connectTimeoutMs };
 }
 
-// Resolves `host` to every address (options.lookup, family and hints as Node's connect
-// takes them); cb(err, [{ address, family }, ...]) with at least one address on success.
-function lookupAll(host, options, cb) {
-  const lookup = typeof options.lookup === 'function' ? options.lookup : dns.lookup;
-  const family = options.family === undefined ? 0 : options.family;
-  lookup(host, { all: true, family, hints: options.hints || 0 }, (err, addresses, fam) => {
-    let list = addresses;
-    if (!err && !Array.isArray(list)) list = [{ address: addresses, family: fam }];
-    if (!err && list.length === 0) err = errors.codedError('ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`);
-    cb(err, err ? undefined : list);
+// Node's lookupAndConnect checks for a TCP connect (synchronous, Node's codes), and the options
+// the host lookup takes: { family, hints, all } (all: Node's autoSelectFamily lookup).
+function connectLookupOptions(options) {
+  const { localAddress } = options;
+  if (localAddress && !net.isIP(localAddress)) throw invalidIpAddress(localAddress);
+  let autoSelectFamily = options.autoSelectFamily;
+  if (autoSelectFamily !== undefined && autoSelectFamily !== null) {
+    if (typeof autoSelectFamily !== 'boolean') throw errors.invalidArgType('options.autoSelectFamily', 'of type boolean', autoSelectFamily);
+  } else {
+    autoSelectFamily = typeof net.getDefaultAutoSelectFamily === 'function' ? net.getDefaultAutoSelectFamily() : false;
+  }
+  const attemptTimeout = options.autoSelectFamilyAttemptTimeout;
+  if (attemptTimeout !== undefined && attemptTimeout !== null) {
+    errors.validateNumber(attemptTimeout, 'options.autoSelectFamilyAttemptTimeout');
+    if (!Number.isInteger(attemptTimeout)) throw errors.outOfRange('options.autoSelectFamilyAttemptTimeout', 'an integer', attemptTimeout);
+    if (attemptTimeout < 1 || attemptTimeout > 2 ** 31 - 1) {
+      throw errors.outOfRange('options.autoSelectFamilyAttemptTimeout', `>= 1 && <= ${2 ** 31 - 1}`, attemptTimeout);
+    }
+  }
+  if (net.isIP(options.host || 'localhost')) return null;
+  if (options.lookup !== undefined && options.lookup !== null) errors.validateFunction(options.lookup, 'options.lookup');
+  let family = options.family;
+  if (family === 'IPv4') family = 4;
+  else if (family === 'IPv6') family = 6;
+  const dnsopts = { family, hints: options.hints || 0 };
+  if (dnsopts.family !== 4 && dnsopts.family !== 6 && dnsopts.hints === 0) dnsopts.hints = dns.ADDRCONFIG;
+  if (dnsopts.family !== 4 && dnsopts.family !== 6 && !localAddress && autoSelectFamily) dnsopts.all = true;
+  return dnsopts;
+}
+
+function invalidIpAddress(ip) {
+  return errors.codedError('ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${ip}`, TypeError);
+}
+
+function invalidAddressFamily(family, host, port) {
+  const err = errors.codedError('ERR_INVALID_ADDRESS_FAMILY', `Invalid address family: ${family} ${host}:${port}`, RangeError);
+  err.host = host;
+  err.port = port;
+  return err;
+}
+
+// Resolves `host` as Node's connect does (options.lookup or dns.lookup, with dnsopts from
+// connectLookupOptions), emitting 'lookup' on `socket` per address as Node does; cb(err, list)
+// with the usable addresses, IPv4/IPv6 alternating from the first one's family, each once.
+function lookupAll(host, options, dnsopts, socket, cb) {
+  const lookup = options.lookup || dns.lookup;
+  lookup(host, { ...dnsopts }, (err, addresses, fam) => {
+    if (!socket.connecting) return;
+    if (err) {
+      socket.emit('lookup', err, undefined, undefined, host);
+      cb(err);
+      return;
+    }
+    let list = Array.isArray(addresses) ? addresses : [{ address: addresses, family: fam }];
+    if (!dnsopts.all) {
+      const { address, family } = list[0] || {};
+      socket.emit('lookup', null, address, family, host);
+      list = list.slice(0, 1);
+    } else {
+      for (const { address, family } of list) {
+        socket.emit('lookup', null, address, family, host);
+        if (!socket.connecting) return;
+      }
+    }
+    const groups = [[], []];
+    let first = null;
+    const seen = new Set();
+    for (const a of list) {
+      if (!a || !net.isIP(a.address) || (a.family !== 4 && a.family !== 6) || seen.has(a.address)) continue;
+      if (first === null) first = a.family;
+      seen.add(a.address);
+      groups[a.family === first ? 0 : 1].push({ address: a.address, family: a.family });
+    }
+    if (!groups[0].length) {
+      const a = list[0] || {};
+      if (!net.isIP(a.address)) cb(invalidIpAddress(a.address));
+      else if (a.family !== 4 && a.family !== 6) cb(invalidAddressFamily(a.family, options.host, options.port));
+      else cb(errors.codedError('ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`));
+      return;
+    }
+    const ordered = [];
+    for (let i = 0; i < Math.max(groups[0].length, groups[1].length); i++) {
+      if (i < groups[0].length) ordered.push(groups[0][i]);
+      if (i < groups[1].length) ordered.push(groups[1][i]);
+    }
+    cb(null, ordered);
   });
 }
 
-// Node's listen call forms: (port[, host][, backlog]), (path[, backlog]), (options).
+// Node's toNumber / isPipeName: a string that is not a non-negative number names a pipe.
+function toNumber(x) {
+  const n = Number(x);
+  return n >= 0 ? n : false;
+}
+function isPipeName(s) {
+  return typeof s === 'string' && toNumber(s) === false;
+}
+
+// Node's Server.prototype.listen argument handling: (port[, host][, backlog][, cb]),
+// (path[, backlog][, cb]), (options[, cb]). Returns { port, host, path, backlog, ipv6Only,
+// readableAll, writableAll, signal } with the port validated, or throws Node's errors.
 function normalizeListenArgs(args) {
-  const first = args[0];
-  if (first !== null && typeof first === 'object') {
-    const o = first;
-    errors.refuseUnsupported(o, ['readableAll', 'writableAll', 'reusePort', 'signal', 'fd', 'handle'], 'the listen option');
-    return { port: o.port, host: o.host, path: o.path, backlog: backlogOf(o.backlog), ipv6Only: o.ipv6Only };
+  let options = {};
+  const arg0 = args[0];
+  if (args.length > 0) {
+    if (typeof arg0 === 'object' && arg0 !== null) options = arg0;
+    else if (isPipeName(arg0)) options = { path: arg0 };
+    else {
+      options = { port: arg0 };
+      if (args.length > 1 && typeof args[1] === 'string') options.host = args[1];
+    }
   }
-  if (typeof first === 'string' && !/^\s*\d+\s*$/.test(first)) {
-    return { path: first, backlog: backlogOf(args[1]) };
+  const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+  errors.refuseUnsupported(options, ['_handle', 'handle', 'fd'], 'the listen option',
+    ' (adopting an existing descriptor or handle: issue 17)');
+  errors.refuseUnsupported(options, ['reusePort'], 'the listen option', ' (issue 17)');
+  if (options.signal !== undefined) errors.validateAbortSignal(options.signal, 'options.signal');
+  const out = { signal: options.signal, ipv6Only: options.ipv6Only };
+  let port = options.port;
+  if (args.length === 0 || typeof arg0 === 'function' || (port === undefined && 'port' in options) || port === null) port = 0;
+  if (typeof port === 'number' || typeof port === 'string') {
+    errors.validatePort(port, 'options.port');
+    out.port = port | 0;
+    out.host = options.host || undefined;
+    out.backlog = backlogOf(options.backlog || backlogFromArgs);
+    return out;
   }
-  const out = { port: first };
-  let i = 1;
-  if (typeof args[i] === 'string') out.host = args[i++];
-  out.backlog = backlogOf(args[i]);
-  return out;
+  if (options.path && isPipeName(options.path)) {
+    if (options.path[0] === '\0' && (options.readableAll || options.writableAll)) {
+      throw errors.invalidArgValue('options', options,
+        'can not set readableAll or writableAllt to true when path is abstract unix socket');
+    }
+    out.path = options.path;
+    out.backlog = backlogOf(options.backlog || backlogFromArgs);
+    out.readableAll = options.readableAll === true;
+    out.writableAll = options.writableAll === true;
+    return out;
+  }
+  if (!('port' in options || 'path' in options)) {
+    throw errors.invalidArgValue('options', options, 'must have the property "port" or "path"');
+  }
+  throw errors.invalidArgValue('options', options);
 }
 
 // A listen backlog as the native side takes it (an i32). Node accepts any value here and
@@ -93,4 +207,4 @@ function backlogOf(value) {
   return Math.min(Math.floor(value), 2 ** 31 - 1);
 }
 
-module.exports = { normalizeConnectArgs, normalizeListenArgs, validateConnectOptions, lookupAll };
+module.exports = { normalizeConnectArgs, normalizeListenArgs, validateConnectOptions, connectLookupOptions, lookupAll };

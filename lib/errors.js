@@ -102,6 +102,38 @@ function outOfRange(name, range, actual) {
     `The value of "${name}" is out of range. It must be ${range}. Received ${received}`, RangeError);
 }
 
+// Node's ERR_INVALID_ARG_VALUE: 'The property 'options.x' is not supported. Received true'.
+function invalidArgValue(name, value, reason = 'is invalid', Ctor = TypeError) {
+  const kind = name.includes('.') ? 'property' : 'argument';
+  let inspected = util.inspect(value);
+  if (inspected.length > 128) inspected = `${inspected.slice(0, 128)}...`;
+  return codedError('ERR_INVALID_ARG_VALUE', `The ${kind} '${name}' ${reason}. Received ${inspected}`, Ctor);
+}
+
+// Node's validateAbortSignal.
+function validateAbortSignal(signal, name) {
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) {
+    throw invalidArgType(name, 'an instance of AbortSignal', signal);
+  }
+}
+
+// Node's validateFunction.
+function validateFunction(value, name) {
+  if (typeof value !== 'function') throw invalidArgType(name, 'of type function', value);
+}
+
+// Node's AbortError (code ABORT_ERR, the signal's reason as its cause).
+class AbortError extends Error {
+  constructor(message = 'The operation was aborted', options = undefined) {
+    super(message, options);
+    this.code = 'ABORT_ERR';
+  }
+}
+Object.defineProperty(AbortError.prototype, 'name', { value: 'AbortError', configurable: true, writable: true });
+function abortError(reason) {
+  return new AbortError(undefined, reason === undefined ? undefined : { cause: reason });
+}
+
 // Node's validateNumber (no bounds).
 function validateNumber(value, name) {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
@@ -149,6 +181,10 @@ module.exports = {
   invalidArgType,
   outOfRange,
   validateNumber,
+  invalidArgValue,
+  validateAbortSignal,
+  validateFunction,
+  abortError,
   timerDuration,
   nativeMs,
   TIMEOUT_MAX,

@@ -48,8 +48,10 @@ const EV = Object.freeze({
 function setRef(target, on) {
   target._refed = on;
   if (target._handle) {
-    if (on) target._handle.ref();
-    else target._handle.unref();
+    // An idle socket stays unreferenced until it reads or writes (lib/socket.js _idle).
+    if (on) {
+      if (!target._idleUnref) target._handle.ref();
+    } else target._handle.unref();
   }
   return target;
 }

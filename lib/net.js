@@ -7,7 +7,7 @@ const { Server } = require('./server');
 
 const errors = require('./errors');
 
-const UNSUPPORTED_CONNECT = ['reconnect', 'signal', 'fd', 'onread', 'blockList'];
+const UNSUPPORTED_CONNECT = ['reconnect', 'fd', 'blockList'];
 const UNSUPPORTED_SERVER = ['blockList'];
 
 function connect(...args) {

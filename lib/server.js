@@ -7,6 +7,7 @@
 
 const EventEmitter = require('events');
 const dns = require('dns');
+const fs = require('fs');
 const net = require('net');
 const { binding, EV, setRef } = require('./native');
 const errors = require('./errors');
@@ -14,52 +15,92 @@ const { normalizeListenArgs } = require('./args');
 const { Socket } = require('./socket');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 
-class Server extends EventEmitter {
-  constructor(options, connectionListener) {
-    super();
-    if (typeof options === 'function') {
-      connectionListener = options;
-      options = {};
-    }
-    options = options || {};
-    this._options = options;
-    this.allowHalfOpen = Boolean(options.allowHalfOpen);
-    this.pauseOnConnect = Boolean(options.pauseOnConnect);
-    this.noDelay = Boolean(options.noDelay);
-    this.keepAlive = Boolean(options.keepAlive);
-    this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
-    this.maxConnections = undefined;
-    this._handle = null;
-    this._closing = null;
-    this._address = null;
-    this._connections = 0;
-    this._refed = true;
-    this._closesOwed = 0; // 'close' events owed (one per close() while drained, as Node emits)
-    this._closeOnDrain = false; // a close() waits for CLOSED to know whether it owes a 'close'
-    this._connectionEvent = 'connection';
-    this._events_ = (batch) => this._onBatch(batch);
-    if (typeof connectionListener === 'function') this.on(this._connectionEvent, connectionListener);
+// Node's net.Server is a plain function (`net.Server()` works, and so do `class extends` and
+// `util.inherits` + `Server.call(this)`); so is cio's. The methods are written in the class
+// body below and copied onto its prototype.
+function Server(options, connectionListener) {
+  if (!(this instanceof Server)) return new Server(options, connectionListener);
+  EventEmitter.call(this);
+  if (typeof options === 'function') {
+    connectionListener = options;
+    options = {};
+  } else if (options === null || options === undefined || typeof options === 'object') {
+    options = { ...options };
+  } else {
+    throw errors.invalidArgType('options', 'of type object', options);
   }
+  if (options.keepAliveInitialDelay !== undefined) {
+    errors.validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+    if (options.keepAliveInitialDelay < 0) options.keepAliveInitialDelay = 0;
+  }
+  if (options.highWaterMark !== undefined) {
+    errors.validateNumber(options.highWaterMark, 'options.highWaterMark');
+    if (options.highWaterMark < 0) options.highWaterMark = undefined;
+  }
+  this._options = options;
+  this.allowHalfOpen = Boolean(options.allowHalfOpen);
+  this.pauseOnConnect = Boolean(options.pauseOnConnect);
+  this.noDelay = Boolean(options.noDelay);
+  this.keepAlive = Boolean(options.keepAlive);
+  this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
+  this.highWaterMark = options.highWaterMark ?? defaultHighWaterMark();
+  this.maxConnections = undefined;
+  this._handle = null;
+  this._closing = null;
+  this._address = null;
+  this._connections = 0;
+  this._refed = true;
+  this._closesOwed = 0; // 'close' events owed (one per close() while drained, as Node emits)
+  this._closeOnDrain = false; // a close() waits for CLOSED to know whether it owes a 'close'
+  this._connectionEvent = 'connection';
+  this._events_ = (batch) => this._onBatch(batch);
+  if (typeof connectionListener === 'function') this.on(this._connectionEvent, connectionListener);
+}
+Object.setPrototypeOf(Server.prototype, EventEmitter.prototype);
+Object.setPrototypeOf(Server, EventEmitter);
 
+// Node's addServerAbortSignalOption: an aborted signal closes the server.
+function addAbortSignal(server, signal) {
+  const onAborted = () => server.close();
+  if (signal.aborted) {
+    process.nextTick(onAborted);
+    return;
+  }
+  signal.addEventListener('abort', onAborted, { once: true });
+  server.once('close', () => signal.removeEventListener('abort', onAborted));
+}
+
+function defaultHighWaterMark() {
+  const stream = require('stream');
+  return typeof stream.getDefaultHighWaterMark === 'function' ? stream.getDefaultHighWaterMark(false) : 16 * 1024;
+}
+
+// With events.captureRejections, a rejected async 'connection' listener destroys that socket
+// and any other rejected listener becomes the server's 'error', as Node's Server does.
+Server.prototype[EventEmitter.captureRejectionSymbol] = function captureRejection(err, event, sock) {
+  if (event === 'connection') sock.destroy(err);
+  else this.emit('error', err);
+};
+
+class ServerMethods {
   get listening() {
     return this._handle !== null;
   }
 
   listen(...args) {
-    const cb = typeof args[args.length - 1] === 'function' ? args.pop() : null;
-    const opts = normalizeListenArgs(args);
+    const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : null;
     if (this._handle || this._pendingListen) {
       throw errors.codedError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
     }
-    if (opts.path === undefined && opts.port !== undefined && opts.port !== null) {
-      errors.validatePort(opts.port, 'options.port');
-    }
+    const opts = normalizeListenArgs(args);
     if (cb) this.once('listening', cb);
+    if (opts.signal) addAbortSignal(this, opts.signal);
     if (opts.path !== undefined) {
       this._bind({ path: opts.path, backlog: opts.backlog });
+      if (this._handle && (opts.readableAll || opts.writableAll)) this._chmodPipe(opts);
       return this;
     }
-    const port = opts.port === undefined || opts.port === null ? 0 : +opts.port;
+    const port = opts.port;
     const host = opts.host;
     if (!host || net.isIP(host)) {
       this._bind({ address: host || undefined, port, backlog: opts.backlog, ipv6Only: opts.ipv6Only });
@@ -77,6 +118,23 @@ class Server extends EventEmitter {
     return this;
   }
 
+  // listen({ path, readableAll, writableAll }): read/write permission for everyone on the
+  // socket file, as libuv's uv_pipe_chmod adds it; a failure closes the server and throws.
+  _chmodPipe(opts) {
+    let mode = 0;
+    if (opts.readableAll) mode |= 0o444;
+    if (opts.writableAll) mode |= 0o222;
+    try {
+      const st = fs.statSync(opts.path);
+      if ((st.mode & mode) !== mode) fs.chmodSync(opts.path, (st.mode | mode) & 0o7777);
+    } catch (err) {
+      this._closing = this._handle;
+      this._handle = null;
+      this._closing.close();
+      throw errors.errnoException({ code: err.code, errno: err.errno, syscall: 'uv_pipe_chmod' });
+    }
+  }
+
   _bind(opts) {
     const handle = new binding.NativeServer();
     handle.start(this._events_);
@@ -92,6 +150,10 @@ class Server extends EventEmitter {
     }
     this._handle = handle;
     this._address = opts.path !== undefined ? opts.path : result.bound;
+    // Node's connection key: "<address type>:<address>:<port asked for>".
+    this._connectionKey = opts.path !== undefined
+      ? `-1:${opts.path}:-1`
+      : `${result.bound.family === 'IPv6' ? 6 : 4}:${opts.address || result.bound.address}:${opts.port}`;
     debug('server listening on %s', typeof this._address === 'string' ? this._address : `${this._address.address}:${this._address.port}`);
     if (!this._refed) handle.unref();
     process.nextTick(() => {
@@ -142,7 +204,8 @@ class Server extends EventEmitter {
 
   // Builds the Socket for an accepted handle (TLS servers override it).
   _wrap(handle) {
-    const socket = new Socket({ allowHalfOpen: this.allowHalfOpen });
+    const socket = new Socket({ allowHalfOpen: this.allowHalfOpen, highWaterMark: this.highWaterMark });
+    socket._isPipe = typeof this._address === 'string';
     socket._attach(handle, null, this.pauseOnConnect);
     return socket;
   }
@@ -234,6 +297,10 @@ class Server extends EventEmitter {
 function emitCloseNT(server) {
   debug('server emit close');
   server.emit('close');
+}
+
+for (const name of Object.getOwnPropertyNames(ServerMethods.prototype)) {
+  if (name !== 'constructor') Object.defineProperty(Server.prototype, name, Object.getOwnPropertyDescriptor(ServerMethods.prototype, name));
 }
 
 module.exports = { Server, normalizeListenArgs };

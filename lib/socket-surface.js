@@ -53,6 +53,7 @@ const GETTERS = {
   localFamily() { return this._addrs.localFamily; },
   bytesRead() { return this._bytesRead; },
   pending() { return !this._handle || this.connecting; },
+  _connecting() { return this.connecting; }, // Node's old name, still read by some libraries
   bytesWritten,
   readyState,
   bufferSize() { return this.writableLength; },

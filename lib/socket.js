@@ -5,12 +5,13 @@
 // push() returning false stops native reads, _read restarts them; a write's callback fires
 // when the native write completed, so 'drain' and write()'s return value are Node's own.
 
-const { Duplex } = require('stream');
+const { Duplex, addAbortSignal } = require('stream');
+const { isUint8Array } = require('util').types;
 const net = require('net');
 const { binding, EV, setRef } = require('./native');
 const { installSurface, installHandleSurface, installReadingFlag } = require('./socket-surface');
 const errors = require('./errors');
-const { normalizeConnectArgs, validateConnectOptions, lookupAll } = require('./args');
+const { normalizeConnectArgs, validateConnectOptions, connectLookupOptions, lookupAll } = require('./args');
 
 const kEvents = Symbol('cio.events');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
@@ -20,54 +21,123 @@ const kWritable = Symbol('cio.writable');
 // Native events held back for the next turn of the loop (see _onBatch).
 const kDeferred = Symbol('cio.deferredEvents');
 
-class Socket extends Duplex {
-  constructor(options = {}) {
-    super({
-      allowHalfOpen: Boolean(options.allowHalfOpen),
-      emitClose: false,
-      autoDestroy: true,
-      readableHighWaterMark: options.readableHighWaterMark,
-      writableHighWaterMark: options.writableHighWaterMark,
-    });
-    this._handle = null;
-    this.connecting = false;
-    // True once readStart() was called and no readStop() since (false: not known to read).
-    this._reading = false;
-    this._addrs = {};
-    this._bytesRead = 0;
-    this._bytesDispatched = 0;
-    this._pendingWrite = null;
-    this._writeCb = null;
-    this._finalCb = null;
-    this._timeoutMs = 0;
-    this._timer = null;
-    this._refed = true;
-    this._closeEmitted = false;
-    this.server = null;
-    this._server = null;
-    // Native events arrive as (code, payload), or as one flat array [code, payload, ...].
-    this[kEvents] = (a, b) => {
-      if (typeof a !== 'number') this._onBatch(a);
-      else if (this[kDeferred]) this[kDeferred].push(a, b);
-      else this._onEvent(a, b);
-    };
-    this[kDeferred] = null;
-    if (options.timeout) this.setTimeout(options.timeout);
-    if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
+// Node's net.Socket is a plain function: callable without `new` (`net.Socket()`), and
+// subclassable both with `class extends` and the old way (`util.inherits` + `Socket.call(this)`).
+// So is cio's; the methods are written in the class body below and copied onto its prototype.
+function Socket(options) {
+  if (!(this instanceof Socket)) return new Socket(options);
+  // Node's checks, in Node's order.
+  if (options?.objectMode) {
+    throw errors.invalidArgValue('options.objectMode', options.objectMode, 'is not supported');
+  } else if (options?.readableObjectMode || options?.writableObjectMode) {
+    const name = options.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode';
+    throw errors.invalidArgValue(`options.${name}`, options[name], 'is not supported');
   }
+  if (typeof options === 'number') throw errors.codedError('ERR_CIO_UNSUPPORTED_OPTION', "cio does not support the option 'fd'");
+  options = { ...options };
+  errors.refuseUnsupported(options, ['fd', 'handle'], 'the option');
+  if (options.keepAliveInitialDelay !== undefined) {
+    errors.validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+  }
+  if (options.signal !== undefined) errors.validateAbortSignal(options.signal, 'options.signal');
+  Duplex.call(this, {
+    // Node's Socket: the stream itself always allows half-open; a socket that does not ends
+    // its writable side when the readable side ends (onReadableStreamEnd below).
+    allowHalfOpen: Boolean(options.allowHalfOpen),
+    emitClose: false,
+    autoDestroy: true,
+    highWaterMark: options.highWaterMark,
+    readableHighWaterMark: options.readableHighWaterMark,
+    writableHighWaterMark: options.writableHighWaterMark,
+  });
+  this._handle = null;
+  this.connecting = false;
+  // True once readStart() was called and no readStop() since (false: not known to read).
+  this._reading = false;
+  this._addrs = {};
+  this._bytesRead = 0;
+  this._bytesDispatched = 0;
+  this._pendingWrite = null;
+  this._writeCb = null;
+  this._finalCb = null;
+  this._timeoutMs = 0;
+  this._timer = null;
+  this._refed = true;
+  this._closeEmitted = false;
+  this._host = null;
+  // Node's onread: { buffer: Uint8Array | () => Uint8Array, callback(nread, buf) } reads into
+  // the caller's buffer instead of 'data' events (a malformed one is ignored, as by Node).
+  this._onread = null;
+  const onread = options.onread;
+  if (onread !== null && typeof onread === 'object' &&
+      (isUint8Array(onread.buffer) || typeof onread.buffer === 'function') && typeof onread.callback === 'function') {
+    const gen = typeof onread.buffer === 'function' ? onread.buffer : null;
+    this._onread = { buffer: gen ? null : onread.buffer, gen, callback: onread.callback, pending: null, stopped: false };
+  }
+  this._noDelay = Boolean(options.noDelay);
+  this._keepAlive = Boolean(options.keepAlive);
+  this._keepAliveInitialDelay = options.keepAliveInitialDelay > 0 ? options.keepAliveInitialDelay : 0;
+  this.server = null;
+  this._server = null;
+  // Native events arrive as (code, payload), or as one flat array [code, payload, ...].
+  this[kEvents] = (a, b) => {
+    if (typeof a !== 'number') this._onBatch(a);
+    else if (this[kDeferred]) this[kDeferred].push(a, b);
+    else this._onEvent(a, b);
+  };
+  this[kDeferred] = null;
+  // Node's onReadableStreamEnd: without allowHalfOpen, a write after the peer's end fails
+  // with EPIPE "This socket has been ended by the other party".
+  this.on('end', onReadableStreamEnd);
+  if (options.timeout) this.setTimeout(options.timeout);
+  // The stream's own abort handling, as Node's Duplex applies it: an aborted signal destroys
+  // the socket with an AbortError (at once when it is aborted already).
+  this._signal = options.signal || null;
+  if (options.signal) addAbortSignal(options.signal, this);
+  if (debug.enabled) this.once('end', () => debug('socket end from %s:%s', this.remoteAddress, this.remotePort));
+}
+Object.setPrototypeOf(Socket.prototype, Duplex.prototype);
+Object.setPrototypeOf(Socket, Duplex);
 
+function onReadableStreamEnd() {
+  if (!this.allowHalfOpen) this.write = writeAfterFIN;
+}
+
+function writeAfterFIN(chunk, encoding, cb) {
+  if (!this.writableEnded) return Duplex.prototype.write.call(this, chunk, encoding, cb);
+  if (typeof encoding === 'function') cb = encoding;
+  const er = errors.codedError('EPIPE', 'This socket has been ended by the other party');
+  if (typeof cb === 'function') process.nextTick(cb, er);
+  this.destroy(er);
+  return false;
+}
+
+class SocketMethods {
   // ---- connection setup -------------------------------------------------------------------
 
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
-    if (this.destroyed) throw errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
+    if (cb !== null) this.once('connect', cb);
+    // options.port === null is checked later, as in Node.
+    if (options.port === undefined && (options.path === undefined || options.path === null)) {
+      throw errors.codedError('ERR_MISSING_ARGS', 'The "options" or "port" or "path" argument must be specified', TypeError);
+    }
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    // Node allows connect() again on a socket that was closed: the same object starts over.
+    // Not one destroyed by its own aborted `signal` (tls.connect/net.connect with a signal
+    // aborted before the call): Node resurrects that one and connects anyway, leaving an open
+    // connection nobody asked for (with TLS it even trips an assertion in Node 20); cio keeps
+    // it destroyed, with the AbortError it reported.
+    if (this.destroyed && this._signal && this._signal.aborted) return this;
+    if (this.destroyed) this._reset();
     this._connectNumbers = validateConnectOptions(options);
-    if (typeof cb === 'function') this.once('connect', cb);
+    const auto = options.path ? null : connectLookupOptions(options);
     if (options.timeout) this.setTimeout(options.timeout);
     this._newHandle();
     this.connecting = true;
     this._connectOptions = options;
     debug('socket connect %s', options.path || `${options.host || 'localhost'}:${options.port}`);
+    this._isPipe = Boolean(options.path);
     if (options.path) {
       this._host = options.path;
       process.nextTick(() => {
@@ -81,26 +151,46 @@ class Socket extends Duplex {
     const port = options.port === undefined ? undefined : +options.port;
     this._host = host;
     this._port = port;
-    if (net.isIP(host)) {
-      process.nextTick(() => this._connectTo([{ address: host }], port, options));
+    const family = net.isIP(host);
+    if (family) {
+      process.nextTick(() => this._connectTo([{ address: host, family }], port, options));
       return this;
     }
-    lookupAll(host, options, (err, list) => {
+    lookupAll(host, options, auto, this, (err, list) => {
       if (!this.connecting) return;
-      this.emit('lookup', err, err ? undefined : list[0].address, err ? undefined : list[0].family, host);
       if (err) {
-        this.destroy(err);
+        // Deferred, as Node's connectErrorNT: createConnection() callers add listeners after.
+        process.nextTick(() => this.destroy(err));
         return;
       }
+      if (list.length > 1) this.autoSelectFamilyAttemptedAddresses = [];
       this._connectTo(list, port, options);
     });
     return this;
+  }
+
+  // What destroy() left behind, cleared for a new connect() (Node's initSocketHandle and
+  // _undestroy): the stream starts over, and the addresses and counters with it.
+  _reset() {
+    this._undestroy();
+    this._handle = null;
+    this._closeEmitted = false;
+    this._addrs = {};
+    this._pendingWrite = null;
+    this._writeCb = null;
+    this._finalCb = null;
+    this._reading = false;
+    this._bytesRead = 0;
+    this._bytesDispatched = 0;
+    delete this.autoSelectFamilyAttemptedAddresses;
   }
 
   _newHandle() {
     if (this._handle) this._handle.close();
     this._handle = new binding.NativeSocket();
     this._reading = false;
+    this._onLoop = false;
+    this._idleUnref = false;
   }
 
   // Events through the runtime (TLS handshakes, Unix sockets, connect timeouts): a plain TCP
@@ -110,11 +200,14 @@ class Socket extends Duplex {
     if (!this._refed) this._handle.unref();
   }
 
-  // Tries each resolved address in turn, like Node's autoSelectFamily does in order.
+  // Tries each resolved address in turn (Node's autoSelectFamily order, one after the other).
   _connectTo(list, port, options) {
     if (!this.connecting || !this._handle) return;
     this._candidates = list.slice(1);
     this._attempt = list[0].address;
+    this._attemptFamily = list[0].family;
+    if (this.autoSelectFamilyAttemptedAddresses) this.autoSelectFamilyAttemptedAddresses.push(`${list[0].address}:${port}`);
+    this.emit('connectionAttempt', list[0].address, port, list[0].family);
     try {
       this._startConnect({
         address: list[0].address,
@@ -122,7 +215,7 @@ class Socket extends Duplex {
         localAddress: options.localAddress,
         localPort: this._connectNumbers.localPort,
         timeoutMs: this._connectNumbers.connectTimeoutMs,
-        noDelay: options.noDelay === true,
+        noDelay: options.noDelay === true || this._noDelay,
       });
     } catch (err) {
       this.destroy(err);
@@ -165,7 +258,25 @@ class Socket extends Duplex {
 
   // A connected plain socket moves onto Node's event loop (src/uvloop/).
   _attachLoop() {
-    if (this._handle.attach(this[kEvents]) && !this._refed) this._handle.unref();
+    this._onLoop = this._handle.attach(this[kEvents]);
+    if (this._onLoop && !this._refed) this._handle.unref();
+  }
+
+  // A connected socket that neither reads nor writes does not keep the process alive (as an
+  // idle libuv handle does not). On Node's loop readStop makes the handle idle by itself; a
+  // socket on the runtime path is unreferenced until it reads or writes again.
+  _idle() {
+    if (!this._onLoop && this._refed && this._handle && !this._idleUnref) {
+      this._idleUnref = true;
+      this._handle.unref();
+    }
+  }
+
+  _busy() {
+    if (this._idleUnref) {
+      this._idleUnref = false;
+      if (this._refed && this._handle) this._handle.ref();
+    }
   }
 
   // ---- native events ------------------------------------------------------------------------
@@ -218,11 +329,23 @@ class Socket extends Duplex {
     debug('socket connected to %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     if (this._connectOptions) {
       const o = this._connectOptions;
+      // keepAlive / noDelay of the constructor (Node's) or of connect() (cio's factories).
       if (o.keepAlive) this.setKeepAlive(true, o.keepAliveInitialDelay);
+      else if (this._keepAlive) this.setKeepAlive(true, this._keepAliveInitialDelay);
     }
     this._touch();
-    if (this._canWrite()) this._flushPending();
+    // Node starts reading after a connect only when the stream is not paused or asked for a
+    // read while connecting (its _read waits for 'connect'); a connected socket that reads
+    // nothing and writes nothing does not keep the process alive.
+    if (!this.encrypted && this.isPaused() && !this._readableState.reading && this._handle) {
+      this._reading = false;
+      this._handle.readStop();
+      if (!this._pendingWrite && this.writableLength === 0) this._idle();
+    }
+    // 'connect' first, then the writes made while connecting (Node queues them behind a
+    // 'connect' listener of its own, added after the caller's connect callback).
     this._onConnected();
+    if (this._handle && this._canWrite()) this._flushPending();
   }
 
   // Overridden by TLS sockets, which announce themselves after the handshake too.
@@ -234,6 +357,8 @@ class Socket extends Duplex {
   _onNativeError(info) {
     debug('socket error %s %s', info.code, info.syscall);
     if (this.connecting && info.syscall === 'connect' && this._candidates && this._candidates.length) {
+      this.emit('connectionAttemptFailed', this._attempt, this._port, this._attemptFamily,
+        errors.exceptionWithHostPort(info, this._attempt, this._port));
       this._connectTo(this._candidates, this._port, this._connectOptions);
       return;
     }
@@ -246,16 +371,100 @@ class Socket extends Duplex {
   _onData(buf) {
     this._bytesRead += buf.length;
     this._touch();
+    if (this._onread) {
+      const o = this._onread;
+      // Bytes the native side had already read when reading stopped wait with the rest.
+      if (o.stopped) o.pending = o.pending ? Buffer.concat([o.pending, buf]) : buf;
+      else this._deliverOnread(buf);
+      return;
+    }
     if (!this.push(buf) && this._handle) {
       this._reading = false;
       this._handle.readStop();
     }
   }
 
+  // onread: the bytes go into the caller's buffer, at most its length per callback; a
+  // callback that returns false stops reading (the rest of this chunk waits for resume/read).
+  _deliverOnread(buf) {
+    const o = this._onread;
+    let off = 0;
+    while (off < buf.length && !this.destroyed) {
+      if (o.buffer === null && o.gen) {
+        const next = o.gen();
+        if (!isUint8Array(next) || next.length === 0) {
+          this.destroy(errors.invalidArgType('onread.buffer()', 'a non-empty Uint8Array', next));
+          return;
+        }
+        o.buffer = next;
+      }
+      const target = o.buffer;
+      const n = Math.min(target.length, buf.length - off);
+      if (n === 0) {
+        this.destroy(errors.invalidArgValue('options.onread.buffer', target, 'must not be empty'));
+        return;
+      }
+      target.set(buf.subarray(off, off + n));
+      off += n;
+      const keep = o.callback.call(this, n, target) !== false;
+      if (o.gen) {
+        const next = o.gen();
+        if (isUint8Array(next)) o.buffer = next;
+      }
+      if (!keep) this._onreadStop();
+      if (o.stopped) {
+        if (off < buf.length) o.pending = buf.subarray(off);
+        return;
+      }
+    }
+  }
+
+  _onreadStop() {
+    this._onread.stopped = true;
+    if (this._handle) {
+      this._reading = false;
+      this._handle.readStop();
+    }
+  }
+
+  // Node's pause/resume/read with onread stop and start the handle's reading directly (the
+  // stream itself never holds data then).
+  pause() {
+    if (this._onread && !this.connecting && this._handle && !this._onread.stopped) this._onreadStop();
+    return Duplex.prototype.pause.call(this);
+  }
+
+  resume() {
+    if (this._onread && !this.connecting && this._handle && this._onread.stopped) this._onreadRestart();
+    return Duplex.prototype.resume.call(this);
+  }
+
+  read(n) {
+    if (this._onread && !this.connecting && this._handle && this._onread.stopped) this._onreadRestart();
+    return Duplex.prototype.read.call(this, n);
+  }
+
+  _onreadRestart() {
+    const o = this._onread;
+    const pending = o.pending;
+    o.pending = null;
+    o.stopped = false;
+    if (pending) {
+      this._deliverOnread(pending);
+      if (o.stopped) return;
+    }
+    if (this._handle) {
+      this._reading = true;
+      this._handle.readStart();
+    }
+  }
+
   _read() {
+    if (this._onread && this._onread.stopped) return;
     // Like Node's tryReadStart: only cross into native code when reading was stopped (the
     // stream calls _read after every push).
     if (this._handle && !this.connecting && !this._reading) {
+      this._busy();
       this._reading = true;
       this._handle.readStart();
     }
@@ -272,6 +481,7 @@ class Socket extends Duplex {
       cb(errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed'));
       return;
     }
+    this._busy();
     this._bytesDispatched += chunk.length;
     this._touch();
     const r = this._handle.write(chunk);
@@ -307,6 +517,7 @@ class Socket extends Duplex {
       cb();
       return;
     }
+    this._busy();
     if (this._handle.shutdown() === 0) {
       cb();
       return;
@@ -328,11 +539,20 @@ class Socket extends Duplex {
     this.connecting = false;
     const hadHandle = this._handle !== null;
     if (hadHandle) {
+      if (this._resetAndClosing) {
+        this._resetAndClosing = false;
+        const failed = this._handle.setLingerZero();
+        if (failed) this.emit('error', errors.errnoException(failed));
+      }
       this._handle.close();
       this._handle = null;
     }
     const writeCb = this._writeCb;
     this._writeCb = null;
+    // A write made while connecting that never reached the connection: Node's
+    // ERR_SOCKET_CLOSED_BEFORE_CONNECTION (after the 'error', as Node's close listener runs).
+    const pending = this._pendingWrite;
+    this._pendingWrite = null;
     if (this._server) {
       const server = this._server;
       this._server = null;
@@ -340,6 +560,10 @@ class Socket extends Duplex {
     }
     cb(err);
     if (writeCb) writeCb(err || errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+    if (pending) {
+      const closed = errors.codedError('ERR_SOCKET_CLOSED_BEFORE_CONNECTION', 'Socket closed before the connection was established');
+      this.once('close', () => pending[1](closed));
+    }
     const emitClose = () => {
       if (this._closeEmitted) return;
       this._closeEmitted = true;
@@ -347,6 +571,26 @@ class Socket extends Duplex {
     };
     if (hadHandle) setImmediate(emitClose);
     else process.nextTick(emitClose);
+  }
+
+  // Node's resetAndDestroy: closes a TCP connection with RST instead of FIN (SO_LINGER 0),
+  // after the connect when it is still connecting. A socket that is not a TCP socket (Unix,
+  // TLS: Node's handle is then not a TCP handle) throws ERR_INVALID_HANDLE_TYPE; one without
+  // a handle (never connected, or destroyed) is destroyed with ERR_SOCKET_CLOSED.
+  resetAndDestroy() {
+    if (this._handle) {
+      if (this.encrypted || this._isPipe) throw errors.codedError('ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent', TypeError);
+      if (this.connecting) this.once('connect', () => this._resetNow());
+      else this._resetNow();
+    } else {
+      this.destroy(errors.codedError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+    }
+    return this;
+  }
+
+  _resetNow() {
+    this._resetAndClosing = true;
+    return this.destroy();
   }
 
   destroySoon() {
@@ -357,20 +601,27 @@ class Socket extends Duplex {
 
   // ---- timeouts, options, ref ---------------------------------------------------------------
 
+  // Node's setStreamTimeout: nothing on a destroyed socket; getTimerDuration's checks
+  // (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE; above 2^31-1 ms a TimeoutOverflowWarning and that
+  // maximum, where a plain timer would fire after 1 ms); a callback must be a function.
   setTimeout(ms, cb) {
-    // Node's getTimerDuration: ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, and above 2^31-1 ms a
-    // TimeoutOverflowWarning and that maximum (a plain timer would fire after 1 ms instead).
-    const duration = errors.timerDuration(ms, 'msecs');
+    if (this.destroyed) return this;
     this.timeout = ms;
-    this._timeoutMs = ms;
+    const duration = errors.timerDuration(ms, 'msecs');
+    this._timeoutMs = duration;
     this._clearTimer();
-    if (typeof cb === 'function') {
-      if (ms === 0) this.removeListener('timeout', cb);
-      else this.once('timeout', cb);
-    }
-    if (ms > 0 && !this.destroyed) {
+    if (duration === 0) {
+      if (cb !== undefined) {
+        errors.validateFunction(cb, 'callback');
+        this.removeListener('timeout', cb);
+      }
+    } else {
       this._timer = setTimeout(() => this._onTimeout(), duration);
       this._timer.unref();
+      if (cb !== undefined) {
+        errors.validateFunction(cb, 'callback');
+        this.once('timeout', cb);
+      }
     }
     return this;
   }
@@ -428,6 +679,9 @@ class Socket extends Duplex {
   }
 }
 
+for (const name of Object.getOwnPropertyNames(SocketMethods.prototype)) {
+  if (name !== 'constructor') Object.defineProperty(Socket.prototype, name, Object.getOwnPropertyDescriptor(SocketMethods.prototype, name));
+}
 installSurface(Socket.prototype);
 installReadingFlag(Socket.prototype);
 installHandleSurface(binding.NativeSocket);

@@ -69,13 +69,6 @@ function alpnNames(value) {
   throw errors.invalidArgType('options.ALPNProtocols', 'an instance of Array, Buffer, TypedArray, or DataView', value);
 }
 
-function validateServername(value) {
-  if (value !== undefined && value !== null && typeof value !== 'string') {
-    // Node checks it in TLSSocket.setServername(name).
-    throw errors.invalidArgType('name', 'of type string', value);
-  }
-}
-
 // Options (read through the prototype chain, as cio's contexts inherit module options) →
 // the native TlsOptions.
 function nativeOptions(options, isServer) {
@@ -182,4 +175,4 @@ function clientContext(options) {
   return ctx;
 }
 
-module.exports = { validateServername, checkMaterial, clientContext, createContext, handshakeTimeout };
+module.exports = { checkMaterial, clientContext, createContext, handshakeTimeout };

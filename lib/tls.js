@@ -11,7 +11,7 @@ const errors = require('./errors');
 const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
-const { checkMaterial, clientContext, createContext, handshakeTimeout, validateServername } = require('./tls-options');
+const { checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
 
 // OpenSSL's names for the TLS 1.2 suites rustls offers (TLS 1.3 names are the IANA ones).
 const OPENSSL_NAMES = {
@@ -28,10 +28,19 @@ function tlsError(info, socket) {
     return errors.codedError('ERR_TLS_HANDSHAKE_TIMEOUT', 'TLS handshake timeout');
   }
   if (info.code === 'ECONNRESET' && socket && !socket._secureEstablished) {
+    // Node's onConnectEnd: the endpoint as the caller gave it in the connect options.
     const err = errors.codedError('ECONNRESET', 'Client network socket disconnected before secure TLS connection was established');
-    if (socket._host) err.host = socket._host;
-    if (socket._port) err.port = socket._port;
+    const o = socket._connectOptions || {};
+    err.path = o.path;
+    err.host = o.host;
+    err.port = o.port;
+    err.localAddress = o.localAddress;
     return err;
+  }
+  if (info.code === 'ECONNRESET' && !socket) {
+    // Server side, a client that left during the handshake: Node's onSocketClose says
+    // 'socket hang up' in its 'tlsClientError'.
+    return errors.codedError('ECONNRESET', 'socket hang up');
   }
   if (info.errno) return errors.errnoException(info);
   const err = errors.codedError(info.code, info.message || info.code);
@@ -59,8 +68,22 @@ class TLSSocket extends Socket {
 
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
+    // TLS over an existing socket or stream (STARTTLS, proxy tunnels) is not built yet: refused,
+    // never ignored (ignoring it would dial host:port directly, around the tunnel).
+    errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' yet (TLS over an existing socket or stream: issue 12)');
+    // A TLS client over a Unix socket is not built yet either: refused (as the connection's
+    // error, as a failed connect reports itself) rather than connecting in plain mode and
+    // waiting for a handshake that never starts.
+    if (options.path !== undefined && options.path !== null && options.path !== '') {
+      const err = errors.codedError('ERR_CIO_UNSUPPORTED_OPTION', "cio does not support the TLS client option 'path' yet (TLS over a Unix socket: issue 12)");
+      process.nextTick(() => this.destroy(err));
+      return this;
+    }
+    // Node's setServername check (a truthy servername must be a string).
+    if (options.servername && typeof options.servername !== 'string') {
+      throw errors.invalidArgType('name', 'of type string', options.servername);
+    }
     this._tlsOptions = options;
-    validateServername(options.servername);
     this._handshakeTimeout = handshakeTimeout(options);
     this._context = clientContext(options);
     const host = options.host || 'localhost';
@@ -77,6 +100,18 @@ class TLSSocket extends Socket {
 
   _canWrite() {
     return this._secureEstablished;
+  }
+
+  // Node's TLS writes always complete asynchronously (TLSWrap reports them after encrypting),
+  // so write() returns false past the highWaterMark and bufferSize counts what was written in
+  // this tick; cio encrypts and sends at once, and reports the completion on the next tick.
+  _write(chunk, encoding, cb) {
+    let sync = true;
+    super._write(chunk, encoding, (err) => {
+      if (sync) process.nextTick(cb, err);
+      else cb(err);
+    });
+    sync = false;
   }
 
   _onExtraEvent(code, payload) {
@@ -211,7 +246,7 @@ class TLSServer extends Server {
   }
 
   _wrap(handle) {
-    const socket = new TLSSocket({ allowHalfOpen: this.allowHalfOpen });
+    const socket = new TLSSocket({ allowHalfOpen: this.allowHalfOpen, highWaterMark: this.highWaterMark });
     socket._attach(handle, null, this.pauseOnConnect);
     const info = handle.secureInfo();
     if (info) socket._applySecure(info);

@@ -89,6 +89,14 @@ impl Conn {
     }
   }
 
+  /// SO_LINGER on a TCP connection (`None` for a Unix socket, which has no reset).
+  pub fn set_linger(&self, linger: Option<std::time::Duration>) -> Option<io::Result<()>> {
+    match self {
+      Conn::Tcp(s) => Some(SockRef::from(s).set_linger(linger)),
+      Conn::Unix(_) => None,
+    }
+  }
+
   pub fn set_keepalive(&self, on: bool, delay_secs: u32) -> io::Result<()> {
     match self {
       Conn::Tcp(s) => {

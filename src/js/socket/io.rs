@@ -75,7 +75,10 @@ impl NativeSocket {
       .unwrap_or(false);
     if !sent {
       self.core.gate.release(rest.len());
-      return Ok(Either::B(ErrInfo::io(&std::io::Error::from_raw_os_error(libc::EPIPE), "write")));
+      // A handle closed by `close()` has no descriptor any more: EBADF, as libuv says for a
+      // write on a closed handle; otherwise the connection is gone (EPIPE).
+      let errno = if self.core.emitter.is_closed() { libc::EBADF } else { libc::EPIPE };
+      return Ok(Either::B(ErrInfo::io(&std::io::Error::from_raw_os_error(errno), "write")));
     }
     Ok(Either::A(if done_now { 0 } else { 1 }))
   }

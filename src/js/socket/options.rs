@@ -73,6 +73,30 @@ impl NativeSocket {
     Ok(())
   }
 
+  /// Arms an abortive close for `resetAndDestroy()`: SO_LINGER with a zero timeout, so the
+  /// `close` that follows sends RST instead of FIN (libuv's `uv_tcp_close_reset`). Returns the
+  /// error when the system refused, `None` when done; JavaScript only calls it on a connected
+  /// TCP socket (Node refuses the others with ERR_SOCKET_CLOSED), and anything else is EBADF.
+  #[napi(catch_unwind)]
+  pub fn set_linger_zero(&self) -> Option<crate::errors::ErrInfo> {
+    let zero = Some(std::time::Duration::ZERO);
+    let r = if let Some(r) = self.core.with_loop(|io| {
+      io.with_stream(|s| match s {
+        crate::plain::PlainStream::Tcp(t) => Some(socket2::SockRef::from(t).set_linger(zero)),
+        crate::plain::PlainStream::Unix(_) => None,
+      })
+    }) {
+      r.flatten()
+    } else {
+      self.core.conn().and_then(|c| c.set_linger(zero))
+    };
+    match r {
+      Some(Ok(())) => None,
+      Some(Err(e)) => Some(crate::errors::ErrInfo::io(&e, "reset")),
+      None => Some(crate::errors::ErrInfo::io(&std::io::Error::from_raw_os_error(libc::EBADF), "reset")),
+    }
+  }
+
   /// Endpoints of an open socket (empty when closed or connecting).
   #[napi(catch_unwind)]
   pub fn addresses(&self) -> AddrPair {
