@@ -51,6 +51,8 @@ class StreamTLSSocket extends Duplex {
     if (!(made instanceof binding.TlsStream)) throw errors.codedError(made.code, made.message);
     this._handle = made;
     this._handle.writeQueueSize = 0;
+    this._context = options.context;
+    this._started = false;
     this._socket = socket;
     this._isServer = Boolean(options.isServer);
     this._tlsOptions = options.tlsOptions || {};
@@ -106,7 +108,23 @@ class StreamTLSSocket extends Duplex {
       s.once('connect', () => this._start());
       return;
     }
+    this._started = true;
     this._apply(this._handle.start());
+  }
+
+  /** Node's setServername(): the SNI name of the ClientHello, so only before it is sent. */
+  setServername(name) {
+    if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
+    if (this._isServer) throw errors.codedError('ERR_TLS_SNI_FROM_SERVER', 'Cannot issue SNI from a TLS server-side socket');
+    if (!this._handle) return;
+    if (this._started) {
+      throw errors.codedError('ERR_CIO_TLS_STARTED', 'cio cannot change the servername of a TLS socket whose ClientHello was already sent');
+    }
+    const made = binding.TlsStream.create(this._context, name);
+    if (!(made instanceof binding.TlsStream)) throw errors.codedError(made.code, made.message);
+    made.writeQueueSize = this._handle.writeQueueSize;
+    this._handle = made;
+    this._servername = name;
   }
 
   _feed(buf) {
