@@ -229,69 +229,87 @@ describe('verification over a stream is the socket path\'s', () => {
 });
 
 describe('backpressure over an upgraded TCP socket', () => {
-  test('8 MiB each way with a slow reader arrive intact (sha256), cio and Node on either side', async () => {
-    const SIZE = 8 * 1024 * 1024;
-    const up = crypto.randomBytes(SIZE);
-    const down = crypto.randomBytes(SIZE);
-    const send = (socket, data) => new Promise((resolve, reject) => {
-      let off = 0;
-      let sawFalse = false;
-      const pump = () => {
-        while (off < data.length) {
-          const chunk = data.subarray(off, off + 65536);
-          off += chunk.length;
-          if (!socket.write(chunk)) {
-            sawFalse = true;
-            socket.once('drain', pump);
-            return;
-          }
+  const SIZE = 8 * 1024 * 1024;
+  const up = crypto.randomBytes(SIZE);
+  const down = crypto.randomBytes(SIZE);
+
+  // Writes `data` in 64 KiB pieces honouring write()'s false and 'drain', then ends. Every
+  // socket is half-open: one side may finish before the other (its end must not end the other's
+  // writing).
+  const send = (socket, data) => new Promise((resolve) => {
+    let off = 0;
+    const pump = () => {
+      while (off < data.length) {
+        const chunk = data.subarray(off, off + 65536);
+        off += chunk.length;
+        if (!socket.write(chunk) && off < data.length) {
+          socket.once('drain', pump);
+          return;
         }
-        socket.end(() => resolve(sawFalse));
-      };
-      socket.on('error', reject);
-      pump();
-    });
-    // Reads nothing until the peer's writes have been held back once, then everything.
-    const receive = (socket) => new Promise((resolve) => {
-      const chunks = [];
-      socket.pause();
-      socket.on('data', (d) => chunks.push(d));
-      socket.on('end', () => resolve(Buffer.concat(chunks)));
-      socket.resumeLater = () => socket.resume();
-    });
-    for (const [ci, si] of PAIRS) {
-      let serverDone;
-      const server = track(cioPkg.createServer((raw) => {
+      }
+      socket.end(resolve);
+    };
+    pump();
+  });
+  // Collects everything until 'end'; starts paused (the caller resumes it).
+  const receive = (socket) => {
+    socket.pause();
+    const chunks = [];
+    socket.on('data', (d) => chunks.push(d));
+    return new Promise((resolve) => socket.on('end', () => resolve(Buffer.concat(chunks))));
+  };
+
+  // [client tls, server tls, plain sockets underneath]
+  const RUNS = PAIRS.map(([ci, si]) => [ci, si, 'node']).concat(PAIRS.map(([ci, si]) => [ci, si, 'cio']));
+  test.each(RUNS)('8 MiB each way, readers held until both writers are held back: %s client, %s server, over %s plain sockets (sha256)', async (ci, si, plain) => {
+    const net = PLAIN[plain];
+    let serverSide;
+    const accepted = new Promise((resolve) => {
+      const server = track(net.createServer({ allowHalfOpen: true }, (raw) => {
         track(raw);
-        const s = track(new IMPLS[si].TLSSocket(raw, Object.assign({ isServer: true }, SERVER)));
-        s.on('error', () => {});
-        const got = receive(s);
-        serverDone = Promise.all([got, send(s, down)]).then(([g, heldBack]) => ({ g, heldBack, resume: s }));
-        s.once('secure', () => {});
-        serverDone.s = s;
+        const s = track(new IMPLS[si].TLSSocket(raw, Object.assign({ isServer: true, allowHalfOpen: true }, SERVER)));
+        serverSide = { s, got: receive(s), sent: send(s, down) };
+        resolve();
       }));
-      const port = await listen(server);
-      const raw = track(nodeNet.connect({ port, host: '127.0.0.1' }));
-      await once(raw, 'connect');
-      const c = track(IMPLS[ci].connect({ socket: raw, ca: CA, servername: 'localhost' }));
-      await once(c, 'secureConnect');
-      const clientGot = receive(c);
-      const clientSent = send(c, up);
-      // Both writers get held back (write() returns false) while nobody reads ...
-      await new Promise((resolve) => {
-        const check = () => (c.writableNeedDrain && serverDone && serverDone.s.writableNeedDrain ? resolve() : setImmediate(check));
-        check();
+      listen(server).then((port) => {
+        const raw = track(net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }));
+        raw.once('connect', () => {
+          const c = track(IMPLS[ci].connect({ socket: raw, ca: CA, servername: 'localhost', allowHalfOpen: true }));
+          c.once('secureConnect', () => accepted.client.resolve(c));
+        });
       });
-      // ... and everything arrives once both read.
-      c.resumeLater();
-      serverDone.s.resumeLater();
-      const [g1, held1] = await Promise.all([clientGot, clientSent]);
-      const s2 = await serverDone;
-      expect([sha256(g1), sha256(s2.g)]).toEqual([sha256(down), sha256(up)]);
-      expect([held1, s2.heldBack]).toEqual([true, true]);
-      await new Promise((r) => server.close(r));
-    }
-  }, 60000);
+    });
+    let resolveClient;
+    accepted.client = { resolve: (c) => resolveClient(c) };
+    let stage = 'handshake';
+    const watch = setTimeout(() => { console.log('STALL', stage, serverSide && state && state()); }, 8000);
+    let state;
+    const c = await new Promise((r) => { resolveClient = r; });
+    await accepted;
+    stage = 'secure';
+    const clientGot = receive(c);
+    const clientSent = send(c, up);
+    // Nobody reads yet: both writers must be held back (write() returned false) ...
+    let turns = 0;
+    await new Promise((resolve, reject) => {
+      const check = () => {
+        if (c.writableNeedDrain && serverSide.s.writableNeedDrain) resolve();
+        else if (++turns > 2000) reject(new Error('the writers were never held back'));
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+    stage = 'held';
+    // ... and everything arrives, in order, once both read.
+    c.resume();
+    serverSide.s.resume();
+    const flags = [0, 0, 0, 0];
+    const all = Promise.all([clientGot, serverSide.got, clientSent, serverSide.sent].map((p, i) => p.then((v) => { flags[i] = 1; return v; })));
+    state = () => JSON.stringify({ stage, flags, c: [c.readableLength, c.writableLength, c.readableFlowing, c.readableEnded, c.writableFinished], s: [serverSide.s.readableLength, serverSide.s.writableLength, serverSide.s.readableFlowing, serverSide.s.readableEnded, serverSide.s.writableFinished] });
+    const [g1, g2] = await all;
+    clearTimeout(watch);
+    expect([sha256(g1), sha256(g2)]).toEqual([sha256(down), sha256(up)]);
+  }, 30000);
 });
 
 describe('surface', () => {
