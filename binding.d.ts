@@ -91,6 +91,11 @@ export declare class TlsContext {
    * (a coded error naming the option and the path) instead of a context.
    */
   static create(server: boolean, opts: TlsOptions): TlsContext | ErrInfo
+  /**
+   * The handshake limit in milliseconds (Node's 120000 unless the options said otherwise);
+   * undefined when there is none. TLS over a JavaScript stream applies it in JavaScript.
+   */
+  get handshakeTimeoutMs(): number | null
   get isServer(): boolean
 }
 

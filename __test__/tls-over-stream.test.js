@@ -144,6 +144,7 @@ describe('TLS through a JavaScript Duplex pair (no descriptor)', () => {
       const c = track(IMPLS[ci].connect({ socket: a, ca: CA, servername: 'localhost', ALPNProtocols: ['http/1.1'] }, () => c.write('over a duplex')));
       expect(c.encrypted).toBe(true);
       expect(c instanceof IMPLS[ci].TLSSocket).toBe(true);
+      expect(c instanceof (ci === 'cio' ? cioPkg.Socket : nodeNet.Socket)).toBe(true);
       results[`${ci}->${si}`] = { client: await observe(c, 'secureConnect'), server: serverSeen.seen };
     }
     const expected = {
@@ -170,6 +171,20 @@ describe('a TLS server fed server.emit("connection", stream)', () => {
       results[`${ci}->${si}`] = [seen.data, seen.error, seen.secure.authorized, got];
     }
     for (const [k, r] of Object.entries(results)) expect(r).toEqual([`hello from ${k.split('->')[0]}`, null, true, ['localhost']]);
+  });
+});
+
+describe('handshakeTimeout of a server fed a stream', () => {
+  test("a stream that never speaks is a 'tlsClientError' ERR_TLS_HANDSHAKE_TIMEOUT (Node and cio)", async () => {
+    const codes = {};
+    for (const si of ['node', 'cio']) {
+      const [, b] = duplexPair();
+      const server = IMPLS[si].createServer(Object.assign({ handshakeTimeout: 150 }, SERVER), () => {});
+      const failed = new Promise((resolve) => server.on('tlsClientError', (err) => resolve(err.code)));
+      server.emit('connection', b);
+      codes[si] = await failed;
+    }
+    expect(codes).toEqual({ node: 'ERR_TLS_HANDSHAKE_TIMEOUT', cio: 'ERR_TLS_HANDSHAKE_TIMEOUT' });
   });
 });
 

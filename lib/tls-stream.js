@@ -13,9 +13,6 @@ const { binding } = require('./native');
 const errors = require('./errors');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 
-// Node's default handshakeTimeout for TLS servers.
-const DEFAULT_HANDSHAKE_TIMEOUT = 120000;
-
 let tlsError; // lib/tls.js's native error → Node error mapping, given by install()
 
 function isStream(value) {
@@ -362,19 +359,21 @@ class StreamTLSSocket extends Duplex {
 
 /**
  * Wires this file into lib/tls.js: the TLSSocket surface is borrowed, `new TLSSocket(stream)`
- * and `instanceof TLSSocket` accept these sockets.
+ * makes these sockets, and they are `instanceof` cio's TLSSocket and Socket.
  */
 function install(tls) {
   tlsError = tls.tlsError;
   for (const name of ['_applySecure', 'getPeerCertificate', 'getProtocol', 'getCipher', 'isSessionReused', 'getSession']) {
     Object.defineProperty(StreamTLSSocket.prototype, name, Object.getOwnPropertyDescriptor(tls.TLSSocket.prototype, name));
   }
-  const TLSSocket = tls.TLSSocket;
-  Object.defineProperty(TLSSocket, Symbol.hasInstance, {
-    value(obj) {
-      return Function.prototype[Symbol.hasInstance].call(this, obj) || (this === TLSSocket && obj instanceof StreamTLSSocket);
-    },
-  });
+  // Node's TLSSocket over a stream is a net.Socket and a tls.TLSSocket; so are these.
+  for (const Class of [tls.TLSSocket, tls.Socket]) {
+    Object.defineProperty(Class, Symbol.hasInstance, {
+      value(obj) {
+        return Function.prototype[Symbol.hasInstance].call(this, obj) || (this === Class && obj instanceof StreamTLSSocket);
+      },
+    });
+  }
 }
 
 /** The native context and servername for a client over a stream (`tls.connect({ socket })`). */
@@ -436,13 +435,13 @@ function construct(socket, options, { clientContext, createContext }) {
 /**
  * A TLS server's 'connection' listener (Node's tlsConnectionListener): a stream given with
  * server.emit('connection', stream) is handshaken as the server's connections are, and becomes
- * 'secureConnection' or 'tlsClientError'. Sockets the server accepted itself are TLS already.
+ * 'secureConnection' or 'tlsClientError'.
  */
-function serverConnectionListener(server, options, { handshakeTimeout, TLSSocket }) {
-  const t = handshakeTimeout(options);
-  const timeout = t === undefined ? DEFAULT_HANDSHAKE_TIMEOUT : t;
+function serverConnectionListener(server, options) {
   return function tlsConnectionListener(raw) {
-    if (!isStream(raw) || raw instanceof TLSSocket) return;
+    // The server's own connections (raw._server) are handshaken natively; a stream somebody
+    // else gives it (any Duplex, a plain or TLS socket) is handshaken here.
+    if (!isStream(raw) || raw._server === server) return;
     const socket = new StreamTLSSocket(raw, {
       context: server._tlsContext,
       isServer: true,
@@ -450,7 +449,8 @@ function serverConnectionListener(server, options, { handshakeTimeout, TLSSocket
       allowHalfOpen: server.allowHalfOpen,
       highWaterMark: server.highWaterMark,
       tlsOptions: options,
-      handshakeTimeout: timeout,
+      // The server's own limit (Node's 120000 ms unless handshakeTimeout said otherwise).
+      handshakeTimeout: server._tlsContext.handshakeTimeoutMs,
     });
     return socket;
   };

@@ -247,7 +247,7 @@ class TLSServer extends Server {
     this._connectionEvent = 'secureConnection';
     this._tlsContext = createContext(options, true);
     // Streams given with server.emit('connection', stream) are handshaken (Node's tlsConnectionListener).
-    this.on('connection', tlsStream.serverConnectionListener(this, options, { handshakeTimeout, TLSSocket }));
+    this.on('connection', tlsStream.serverConnectionListener(this, options));
     if (typeof listener === 'function') this.on('secureConnection', listener);
   }
 
@@ -287,6 +287,6 @@ function createServer(options, listener) {
   return new TLSServer(options, listener);
 }
 
-tlsStream.install({ TLSSocket, tlsError });
+tlsStream.install({ TLSSocket, Socket, tlsError });
 
 module.exports = { connect, createServer, checkMaterial, hasErrorListener, TLSSocket, Server: TLSServer, checkServerIdentity: require('tls').checkServerIdentity, isIP: net.isIP };
