@@ -336,4 +336,17 @@ describe('surface', () => {
     expect(t).toBeInstanceOf(cioPkg.TLSSocket);
     expect(() => t.setServername('x')).toThrow(expect.objectContaining({ code: 'ERR_TLS_SNI_FROM_SERVER' }));
   });
+
+  test("a stream that emits strings fails with Node's ERR_STREAM_WRAP (Node and cio)", async () => {
+    const codes = {};
+    for (const impl of ['node', 'cio']) {
+      const [a, b] = duplexPair();
+      a.setEncoding('latin1');
+      const c = track(IMPLS[impl].connect({ socket: a, ca: CA, servername: 'localhost' }));
+      const failed = once(c, 'error').catch((e) => [e]);
+      b.write(Buffer.from([22, 3, 3, 0, 5, 1, 2, 3, 4, 5]));
+      codes[impl] = (await failed)[0].code;
+    }
+    expect(codes).toEqual({ node: 'ERR_STREAM_WRAP', cio: 'ERR_STREAM_WRAP' });
+  });
 });

@@ -126,7 +126,13 @@ class StreamTLSSocket extends Duplex {
 
   _feed(buf) {
     if (!this._handle) return;
-    this._apply(this._handle.feed(buf));
+    if (!(buf instanceof Uint8Array)) {
+      // Node's JSStreamSocket: ciphertext cannot survive a string decoder or object mode.
+      this._socket.removeListener('data', this._onSocketData);
+      this._fail(errors.codedError('ERR_STREAM_WRAP', 'Stream has StringDecoder set or is in objectMode'));
+      return;
+    }
+    this._apply(this._handle.feed(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)));
   }
 
   /** Acts on one native step: ciphertext out, handshake done, plaintext in, close_notify, failure. */

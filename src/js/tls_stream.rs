@@ -4,8 +4,10 @@
 //! underlying stream and writes back the ciphertext it returns (`lib/tls-stream.js`).
 //!
 //! Everything runs on the JavaScript thread, the handshake's public-key work included (as
-//! Node's OpenSSL does for these sockets): a handshake step is a few hundred microseconds and
-//! a thread hop per flight would cost more than it saves. Verification and what a finished
+//! Node's OpenSSL does for these sockets). Measured over an in-memory Duplex pair with the
+//! RSA-2048 test certificates, both sides on one thread: a full handshake takes ~1.1 ms of
+//! JavaScript-thread time in all (client and server; Node's own: ~3.3 ms), a resumed one
+//! ~0.5 ms, so no step blocks the loop for long and a thread hop per flight is not worth it. Verification and what a finished
 //! handshake reports are the socket paths' own (`runtime::secure::{client,server}_outcome`,
 //! the configs' verifiers).
 
