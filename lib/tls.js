@@ -72,9 +72,9 @@ class TLSSocket extends Socket {
 
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
-    // TLS over an existing socket or stream (STARTTLS, proxy tunnels) is not built yet: refused,
-    // never ignored (ignoring it would dial host:port directly, around the tunnel).
-    errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' yet (TLS over an existing socket or stream: issue 12)');
+    // TLS over an existing socket or stream is tls.connect({ socket }) / new TLSSocket(socket):
+    // here `socket` is refused, never ignored (ignoring it would dial host:port directly).
+    errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' in TLSSocket#connect() (use connect({ isSecure: true, socket }) or new TLSSocket(socket, options))');
     // A TLS client over a Unix socket is not built yet either: refused (as the connection's
     // error, as a failed connect reports itself) rather than connecting in plain mode and
     // waiting for a handshake that never starts.
