@@ -91,7 +91,31 @@ export declare class TlsContext {
    * (a coded error naming the option and the path) instead of a context.
    */
   static create(server: boolean, opts: TlsOptions): TlsContext | ErrInfo
+  /**
+   * The handshake limit in milliseconds (Node's 120000 unless the options said otherwise);
+   * undefined when there is none. TLS over a JavaScript stream applies it in JavaScript.
+   */
+  get handshakeTimeoutMs(): number | null
   get isServer(): boolean
+}
+
+/** One TLS connection over a JavaScript stream. */
+export declare class TlsStream {
+  /**
+   * A client (`servername` set) or server connection from a built context; a context of the
+   * other side or an unusable servername comes back as `ErrInfo`.
+   */
+  static create(ctx: TlsContext, servername?: string | undefined | null): TlsStream | ErrInfo
+  /** What to send first: a client's ClientHello (nothing for a server). */
+  start(): TlsStreamOutput
+  /** Takes ciphertext read from the underlying stream. */
+  feed(data: Buffer): TlsStreamOutput
+  /** Encrypts `data`: the ciphertext to write to the underlying stream. */
+  write(data: Buffer): Buffer | ErrInfo
+  /** Sends `close_notify`: the ciphertext to write before ending the underlying stream. */
+  shutdown(): Buffer | null
+  /** The peer's certificate chain in Node's `getPeerCertificate()` shape, leaf first. */
+  peerCertificates(): Array<object>
 }
 
 /** Local and remote endpoint of a connection, as Node reports them. */
@@ -240,4 +264,18 @@ export interface TlsOptions {
   denyClients?: Array<string>
   /** Milliseconds; 0 disables the limit. */
   handshakeTimeout?: number
+}
+
+/**
+ * What one `feed`/`start` produced, in the order JavaScript must act on it: write `out` to
+ * the underlying stream; then `secure` (the handshake completed), the `plain` text read, the
+ * peer's `close_notify` (`ended`), or the connection's failure (`error`, after which the
+ * handle is dead; `out` then carries the alert telling the peer why).
+ */
+export interface TlsStreamOutput {
+  out?: Buffer
+  secure?: SecureInfo
+  plain?: Buffer
+  ended: boolean
+  error?: ErrInfo
 }

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.TlsContext = nativeBinding.TlsContext
+module.exports.TlsStream = nativeBinding.TlsStream
 module.exports.generateDevCerts = nativeBinding.generateDevCerts
 module.exports.orderListeners = nativeBinding.orderListeners
 module.exports.panicForTest = nativeBinding.panicForTest

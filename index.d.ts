@@ -698,6 +698,8 @@ declare namespace buildCio {
 
   /** Options of `socket.connect()` / `connect()`. */
   interface ConnectOptions extends SharedOptions, ClientOnlyOptions {
+    /** With `isSecure: true`: run TLS over this socket or stream instead of connecting (STARTTLS, tunnels). */
+    socket?: Duplex;
     [option: string]: unknown;
   }
 
@@ -835,10 +837,24 @@ declare namespace buildCio {
     version: string;
   }
 
+  /** Options of `new TLSSocket(stream, options)`: TLS over an existing socket or stream. */
+  interface TLSSocketOptions extends SharedOptions {
+    /** A server-side socket (needs `key` and `cert`). Default false: a client. */
+    isServer?: boolean;
+    /** A server's context, or undefined to build one from these options (Node's OpenSSL `SecureContext` is refused). */
+    secureContext?: unknown;
+    /** Client: the SNI name and the name checked (default `'localhost'`). */
+    servername?: string;
+    allowHalfOpen?: boolean;
+    highWaterMark?: number;
+    [option: string]: unknown;
+  }
+
   /**
-   * A TLS socket (`client()` with TLS, or a TLS server's `'secureConnection'`): a
-   * {@link Socket} plus `tls.TLSSocket`'s members. Not exported as a class; test with
-   * `'encrypted' in socket`.
+   * A TLS socket (`client()` with TLS, a TLS server's `'secureConnection'`, or TLS over an
+   * existing socket or stream: `connect({ isSecure: true, socket })`, `new TLSSocket(stream,
+   * options)`, `server.emit('connection', stream)`): a {@link Socket} plus `tls.TLSSocket`'s
+   * members. Those over a stream are `instanceof TLSSocket` and `instanceof Socket` too.
    */
   interface TLSSocket extends Socket {
     readonly encrypted: true;
@@ -977,7 +993,19 @@ declare namespace buildCio {
     emit<K extends string | symbol>(event: K, ...args: EventArgs<ServerEvents, K>): boolean;
   }
 
-  /** A TLS server (`server()` with TLS); announces connections with `'secureConnection'`. */
+  /**
+   * Node's `new tls.TLSSocket(socket, options)`: TLS over `stream` (a cio or Node socket, any
+   * `Duplex`); a client unless `options.isServer`. It emits `'secure'` once the handshake is done.
+   */
+  const TLSSocket: {
+    new (stream: Duplex, options?: TLSSocketOptions): TLSSocket;
+    prototype: TLSSocket;
+  };
+
+  /**
+   * A TLS server (`server()` with TLS); announces connections with `'secureConnection'`. A
+   * stream given with `server.emit('connection', stream)` is handshaken as Node's server does.
+   */
   interface TLSServer extends Server {}
 
   /**

@@ -10,3 +10,4 @@ module.exports.Server = net.Server;
 module.exports.connect = net.connect;
 module.exports.createConnection = net.connect;
 module.exports.createServer = net.createServer;
+module.exports.TLSSocket = require('./lib/tls').TLSSocket;

@@ -43,14 +43,18 @@ describe('options', () => {
       expect.objectContaining({ code: 'ERR_CIO_UNSUPPORTED_OPTION' }));
   });
 
-  test('TLS over an existing socket or a Unix path is refused, never ignored (issue 12 part 2 builds it)', async () => {
+  test('TLS over an existing socket is honoured (never ignored); over a Unix path it is refused (issue 12 part 2)', async () => {
     const { connect } = require('..');
     const net = require('net');
     const tunnel = new net.Socket();
-    // Ignoring `socket` would dial host:port directly, around the tunnel.
-    expect(() => connect({ isSecure: true, socket: tunnel, host: '127.0.0.1', port: 1 })).toThrow(
-      expect.objectContaining({ code: 'ERR_CIO_UNSUPPORTED_OPTION', message: expect.stringContaining("'socket'") }));
+    // Ignoring `socket` would dial host:port directly, around the tunnel: the TLS socket runs
+    // over the tunnel instead (its end is the tunnel's; tls-over-stream.test.js covers the rest).
+    const overTunnel = connect({ isSecure: true, socket: tunnel, host: '127.0.0.1', port: 1 });
+    const failed = once(overTunnel, 'error').catch((e) => [e]);
     tunnel.destroy();
+    const [gone] = await failed;
+    expect(gone).toMatchObject({ code: 'ECONNRESET', message: 'Client network socket disconnected before secure TLS connection was established', port: 1 });
+    expect(overTunnel.destroyed).toBe(true);
     const overPath = connect({ isSecure: true, path: '/tmp/cio-no-such.sock' });
     const [err] = await once(overPath, 'error').catch((e) => [e]);
     expect(err).toMatchObject({ code: 'ERR_CIO_UNSUPPORTED_OPTION', message: expect.stringContaining("'path'") });

@@ -12,6 +12,7 @@ const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 const { checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
+const tlsStream = require('./tls-stream'); // TLS over an existing socket or stream
 
 // OpenSSL's names for the TLS 1.2 suites rustls offers (TLS 1.3 names are the IANA ones).
 const OPENSSL_NAMES = {
@@ -53,8 +54,11 @@ function tlsError(info, socket) {
 }
 
 class TLSSocket extends Socket {
-  constructor(options = {}) {
-    super(options);
+  constructor(options = {}, streamOptions) {
+    // Node's new TLSSocket(socket, options): TLS over that socket or stream (lib/tls-stream.js).
+    if (tlsStream.isStream(options)) return tlsStream.construct(options, streamOptions, { clientContext, createContext });
+    if ((options === undefined || options === null) && streamOptions) options = streamOptions;
+    super(options || {});
     this.encrypted = true;
     this.authorized = false;
     this.authorizationError = null;
@@ -68,9 +72,9 @@ class TLSSocket extends Socket {
 
   connect(...args) {
     const [options, cb] = normalizeConnectArgs(args);
-    // TLS over an existing socket or stream (STARTTLS, proxy tunnels) is not built yet: refused,
-    // never ignored (ignoring it would dial host:port directly, around the tunnel).
-    errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' yet (TLS over an existing socket or stream: issue 12)');
+    // TLS over an existing socket or stream is tls.connect({ socket }) / new TLSSocket(socket):
+    // here `socket` is refused, never ignored (ignoring it would dial host:port directly).
+    errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' in TLSSocket#connect() (use connect({ isSecure: true, socket }) or new TLSSocket(socket, options))');
     // A TLS client over a Unix socket is not built yet either: refused (as the connection's
     // error, as a failed connect reports itself) rather than connecting in plain mode and
     // waiting for a handshake that never starts.
@@ -242,6 +246,8 @@ class TLSServer extends Server {
     super(options);
     this._connectionEvent = 'secureConnection';
     this._tlsContext = createContext(options, true);
+    // Streams given with server.emit('connection', stream) are handshaken (Node's tlsConnectionListener).
+    this.on('connection', tlsStream.serverConnectionListener(this, options));
     if (typeof listener === 'function') this.on('secureConnection', listener);
   }
 
@@ -270,6 +276,9 @@ class TLSServer extends Server {
 
 function connect(...args) {
   const [options, cb] = normalizeConnectArgs(args);
+  if (options.socket !== undefined && options.socket !== null && options.socket !== false) {
+    return tlsStream.clientOver(options.socket, options, cb, { clientContext, handshakeTimeout });
+  }
   const socket = new TLSSocket(options);
   return socket.connect(options, cb);
 }
@@ -277,5 +286,7 @@ function connect(...args) {
 function createServer(options, listener) {
   return new TLSServer(options, listener);
 }
+
+tlsStream.install({ TLSSocket, Socket, tlsError });
 
 module.exports = { connect, createServer, checkMaterial, hasErrorListener, TLSSocket, Server: TLSServer, checkServerIdentity: require('tls').checkServerIdentity, isIP: net.isIP };

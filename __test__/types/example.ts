@@ -423,3 +423,15 @@ const secureServer: buildCio.TLSServer = buildCio.createServer(
 console.log(rawServer, rawServer2, secureServer);
 // @ts-expect-error connect takes options, a port or a path
 buildCio.connect(true);
+
+// ---- TLS over an existing socket or stream ---------------------------------------------------
+
+import { Duplex } from 'stream';
+declare const plainSocket: buildCio.Socket;
+const upgraded: buildCio.TLSSocket = buildCio.connect({ isSecure: true, socket: plainSocket, servername: 'localhost' }, () => {});
+declare const someDuplex: Duplex;
+const overDuplex: buildCio.TLSSocket = new buildCio.TLSSocket(someDuplex, { isServer: true, key: 'server.key', cert: 'server.crt' });
+overDuplex.on('secure', () => console.log(overDuplex.getProtocol()));
+void upgraded;
+// @ts-expect-error the stream comes first
+new buildCio.TLSSocket({ isServer: true });

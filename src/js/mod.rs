@@ -9,3 +9,4 @@ mod peer_cert;
 pub mod server;
 pub mod socket;
 pub mod tls_context;
+pub mod tls_stream;

@@ -118,6 +118,13 @@ impl TlsContext {
     }
   }
 
+  /// The handshake limit in milliseconds (Node's 120000 unless the options said otherwise);
+  /// undefined when there is none. TLS over a JavaScript stream applies it in JavaScript.
+  #[napi(getter, catch_unwind)]
+  pub fn handshake_timeout_ms(&self) -> Option<u32> {
+    self.handshake_timeout.map(|d| d.as_millis().min(u32::MAX as u128) as u32)
+  }
+
   #[napi(getter, catch_unwind)]
   pub fn is_server(&self) -> bool {
     matches!(*self.side, Side::Server(_))

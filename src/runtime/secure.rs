@@ -63,6 +63,31 @@ fn shown_chain(mut peer: Vec<CertificateDer<'static>>, policy: &VerifyPolicy) ->
   peer
 }
 
+/// What a finished server-side handshake reports (`SecureInfo`) and the peer chain
+/// `getPeerCertificate()` shows. Shared by every path that completes a handshake (the socket
+/// paths here, TLS over a JavaScript stream in `js::tls_stream`), so verification and
+/// `authorized` are decided the same way everywhere.
+pub fn server_outcome(state: &rustls::ServerConnection, tls: &ServerTls) -> (SecureInfo, Vec<CertificateDer<'static>>) {
+  let peer = owned(state.peer_certificates());
+  let (authorized, error) = if tls.policy.request_cert || !tls.policy.authz.is_empty() {
+    authorize(&peer, &tls.policy, None)
+  } else {
+    (false, None)
+  };
+  let mut info = secure_info(state, authorized, error);
+  info.servername = state.server_name().map(str::to_string);
+  (info, shown_chain(peer, &tls.policy))
+}
+
+/// The client-side counterpart of `server_outcome`, for a connection to `servername`.
+pub fn client_outcome(state: &rustls::ClientConnection, tls: &ClientTls, servername: String) -> (SecureInfo, Vec<CertificateDer<'static>>) {
+  let peer = owned(state.peer_certificates());
+  let (authorized, error) = authorize(&peer, &tls.policy, Some(&servername));
+  let mut info = secure_info(state, authorized, error);
+  info.servername = Some(servername);
+  (info, shown_chain(peer, &tls.policy))
+}
+
 /// Where an established TLS connection goes next: it leaves tokio for Node's loop (through
 /// `handover`), with the last flight of its handshake still queued (see `handshake`), or stays
 /// on tokio when the loop is not used.
@@ -124,17 +149,9 @@ pub async fn server_handshake(
   let handshake = async { handshake::accept(&tls.config, io, to_loop).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
   match with_timeout(handshake, "handshake", limit).await {
     Ok(stream) => {
-      let state = stream.conn();
-      let peer = owned(state.peer_certificates());
-      let (authorized, error) = if tls.policy.request_cert || !tls.policy.authz.is_empty() {
-        authorize(&peer, &tls.policy, None)
-      } else {
-        (false, None)
-      };
-      let mut info = secure_info(state, authorized, error);
-      info.servername = state.server_name().map(str::to_string);
+      let (info, peer) = server_outcome(stream.conn(), tls);
       let secured = hand_over(conn, stream, rustls::Connection::Server);
-      (addrs, Ok(Handshaken { secured, info, peer: shown_chain(peer, &tls.policy) }))
+      (addrs, Ok(Handshaken { secured, info, peer }))
     }
     Err(e) => (addrs, Err(e)),
   }
@@ -156,11 +173,6 @@ pub async fn client_handshake(
   let io = ConnIo::new(conn.clone());
   let handshake = async { handshake::connect(&tls.config, name, io, to_loop).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
   let stream = with_timeout(handshake, "handshake", limit).await?;
-  let state = stream.conn();
-  let peer = owned(state.peer_certificates());
-  let (authorized, error) = authorize(&peer, &tls.policy, Some(&servername));
-  let mut info = secure_info(state, authorized, error);
-  info.servername = Some(servername);
-  let peer = shown_chain(peer, &tls.policy);
+  let (info, peer) = client_outcome(stream.conn(), tls, servername);
   Ok(Handshaken { secured: hand_over(conn, stream, rustls::Connection::Client), info, peer })
 }
