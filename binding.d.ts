@@ -41,6 +41,12 @@ export declare class NativeSocket {
   connectTls(opts: TcpConnectOptions, ctx: TlsContext, servername: string, handshakeTimeoutMs?: number | undefined | null): void
   /** Connects to a Unix domain socket at `path`. */
   connectUnix(path: string): void
+  /**
+   * Connects to a Unix domain socket at `path` and runs the TLS client handshake over it,
+   * as `connect_tls` does over TCP: `CONNECT`, then `SECURE` (the connection moves to Node's
+   * loop like a TCP one) or `ERROR`.
+   */
+  connectUnixTls(path: string, ctx: TlsContext, servername: string, handshakeTimeoutMs?: number | undefined | null): void
   readStart(): void
   readStop(): void
   /**

@@ -75,3 +75,69 @@ describe('ALPNProtocols and servername are validated like Node\'s tls', () => {
     expect(outcome(() => cioServer({ ALPNProtocols: Buffer.from([5, 0x68]) }))[0]).toBe('ERR_INVALID_ARG_VALUE');
   });
 });
+
+// The same scenario run once with Node's tls and once with cio's: what each observes must agree.
+const os = require('os');
+const path = require('path');
+let sockSeq = 0;
+const sockPath = () => path.join(os.tmpdir(), `cio-parity-${process.pid}-${++sockSeq}.sock`);
+const libs = {
+  node: { server: (o, l) => tls.createServer(o, l), connect: (o, cb) => tls.connect(o, cb) },
+  cio: { server: (o, l) => cio.createServer({ ...o, isSecure: true }, l), connect: (o, cb) => cio.connect({ ...o, isSecure: true }, cb) },
+};
+const listening = (server, ...args) => new Promise((resolve) => server.listen(...args, resolve));
+
+/** Reads a client to its end: { data, authorized, protocol } or { error: [code, message] }. */
+function outcomeOf(client) {
+  return new Promise((resolve) => {
+    let data = '';
+    client.on('data', (d) => { data += d; });
+    client.on('end', () => resolve({ data, authorized: client.authorized, protocol: client.getProtocol() }));
+    client.on('error', (err) => resolve({ error: [err.code, err.message] }));
+  });
+}
+
+describe('tls.connect({ path }): a TLS client over a Unix domain socket', () => {
+  test.each(['node', 'cio'].map((server) => [server]))('against a %s TLS server on a Unix socket, Node and cio clients agree', async (serverLib) => {
+    const p = sockPath();
+    const server = track(libs[serverLib].server({ key, cert }, (s) => s.end('over a pipe')));
+    await listening(server, p);
+    const results = {};
+    for (const lib of ['node', 'cio']) {
+      // host and port are ignored when path is given (Node's test-tls-net-connect-prefer-path)
+      const client = track(libs[lib].connect({ path: p, host: '127.0.0.1', port: 9, ca: read('ca.crt'), servername: 'localhost' }));
+      results[lib] = await outcomeOf(client);
+    }
+    expect(results.node).toEqual({ data: 'over a pipe', authorized: true, protocol: 'TLSv1.3' });
+    expect(results.cio).toEqual(results.node);
+  });
+
+  test('a peer that hangs up before the handshake: the same ECONNRESET, carrying the path', async () => {
+    const p = sockPath();
+    const server = track(net.createServer((c) => track(c).end()));
+    await listening(server, p);
+    const results = {};
+    for (const lib of ['node', 'cio']) {
+      const client = track(libs[lib].connect({ path: p }));
+      results[lib] = await new Promise((resolve) => client.once('error', (e) => resolve({
+        code: e.code, message: e.message, path: e.path, host: e.host, port: e.port, localAddress: e.localAddress,
+      })));
+    }
+    expect(results.node.code).toBe('ECONNRESET');
+    expect(results.node.path).toBe(p);
+    expect(results.cio).toEqual(results.node);
+  });
+
+  test('a certificate the client does not trust fails over a Unix socket as over TCP', async () => {
+    const p = sockPath();
+    const server = track(tls.createServer({ key, cert }, (s) => s.end()));
+    server.on('tlsClientError', () => {});
+    await listening(server, p);
+    const results = {};
+    for (const lib of ['node', 'cio']) {
+      results[lib] = await outcomeOf(track(libs[lib].connect({ path: p, servername: 'localhost' })));
+    }
+    expect(results.node.error).toBeDefined();
+    expect(results.cio.error[0]).toBe(results.node.error[0]);
+  });
+});

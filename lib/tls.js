@@ -71,14 +71,6 @@ class TLSSocket extends Socket {
     // TLS over an existing socket or stream (STARTTLS, proxy tunnels) is not built yet: refused,
     // never ignored (ignoring it would dial host:port directly, around the tunnel).
     errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' yet (TLS over an existing socket or stream: issue 12)');
-    // A TLS client over a Unix socket is not built yet either: refused (as the connection's
-    // error, as a failed connect reports itself) rather than connecting in plain mode and
-    // waiting for a handshake that never starts.
-    if (options.path !== undefined && options.path !== null && options.path !== '') {
-      const err = errors.codedError('ERR_CIO_UNSUPPORTED_OPTION', "cio does not support the TLS client option 'path' yet (TLS over a Unix socket: issue 12)");
-      process.nextTick(() => this.destroy(err));
-      return this;
-    }
     // Node's setServername check (a truthy servername must be a string).
     if (options.servername && typeof options.servername !== 'string') {
       throw errors.invalidArgType('name', 'of type string', options.servername);
@@ -96,6 +88,13 @@ class TLSSocket extends Socket {
     this._startEvents();
     const t = this._handshakeTimeout;
     this._handle.connectTls(params, this._context, this._servername, t > 0 ? t : undefined);
+  }
+
+  // A TLS client over a Unix socket: the connect, then the same handshake as over TCP.
+  _startUnix(path) {
+    this._startEvents();
+    const t = this._handshakeTimeout;
+    this._handle.connectUnixTls(path, this._context, this._servername, t > 0 ? t : undefined);
   }
 
   _canWrite() {

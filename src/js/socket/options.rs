@@ -82,8 +82,8 @@ impl NativeSocket {
     let zero = Some(std::time::Duration::ZERO);
     let r = if let Some(r) = self.core.with_loop(|io| {
       io.with_stream(|s| match s {
-        crate::plain::PlainStream::Tcp(t) => Some(socket2::SockRef::from(t).set_linger(zero)),
-        crate::plain::PlainStream::Unix(_) => None,
+        crate::net::plain::PlainStream::Tcp(t) => Some(socket2::SockRef::from(t).set_linger(zero)),
+        crate::net::plain::PlainStream::Unix(_) => None,
       })
     }) {
       r.flatten()
