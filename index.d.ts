@@ -122,7 +122,16 @@ declare namespace buildCio {
     | 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN'
     | 'ERR_SSL_NO_APPLICATION_PROTOCOL'
     | 'ERR_SSL_UNSUPPORTED_PROTOCOL'
-    | 'ERR_SSL_HANDSHAKE_FAILURE';
+    | 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'
+    | 'ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC'
+    | 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'
+    | 'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC'
+    | 'ERR_SSL_WRONG_VERSION_NUMBER'
+    | 'ERR_SSL_NO_SHARED_CIPHER'
+    | 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM'
+    | 'ERR_SSL_HANDSHAKE_FAILURE'
+    /** Any other alert received, named as OpenSSL names it (`ERR_SSL_TLSV1_ALERT_...`). */
+    | `ERR_SSL_${string}`;
 
   /** OpenSSL's certificate verification codes, as Node puts them in `err.code` / `authorizationError`. */
   type CertificateErrorCode =

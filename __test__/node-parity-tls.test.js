@@ -141,3 +141,45 @@ describe('tls.connect({ path }): a TLS client over a Unix domain socket', () => 
     expect(results.cio.error[0]).toBe(results.node.error[0]);
   });
 });
+
+/**
+ * Runs `client(port)` against `server` (listening on 127.0.0.1) and resolves with what both
+ * sides report: the server's 'tlsClientError' and the client's 'error' (code, reason).
+ */
+async function failedHandshake(server, client) {
+  track(server);
+  await listening(server, 0, '127.0.0.1');
+  const seen = {};
+  const serverSide = new Promise((resolve) => server.once('tlsClientError', (e) => resolve({ code: e.code, library: e.library, reason: e.reason })));
+  const c = track(client(server.address().port));
+  const clientSide = new Promise((resolve) => c.once('error', (e) => resolve(e.code)));
+  seen.server = await serverSide;
+  seen.client = await clientSide;
+  return seen;
+}
+
+describe('tls.createServer() without key and cert: made, and each handshake fails as in Node', () => {
+  test.each([['TLSv1.3'], ['TLSv1.2']])('a client offering up to %s', async (maxVersion) => {
+    const results = {};
+    for (const lib of ['node', 'cio']) {
+      results[lib] = await failedHandshake(libs[lib].server({}), (port) => libs[lib].connect({ port, host: '127.0.0.1', rejectUnauthorized: false, maxVersion }));
+    }
+    expect(results.node.client).toBe('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+    expect(results.cio).toEqual(results.node);
+  });
+
+  test('bytes that are not TLS: the same \'tlsClientError\' (wrong version number)', async () => {
+    const results = {};
+    for (const lib of ['node', 'cio']) {
+      const server = track(libs[lib].server({}));
+      await listening(server, 0, '127.0.0.1');
+      const c = track(net.connect(server.address().port, '127.0.0.1', () => c.write(Buffer.alloc(1024, 42))));
+      c.on('error', () => {});
+      results[lib] = await new Promise((resolve) => server.once('tlsClientError', (e) => resolve({
+        code: e.code, library: e.library, reason: e.reason, message: /SSL routines:[^:]*:wrong version number/.test(e.message),
+      })));
+    }
+    expect(results.node).toEqual({ code: 'ERR_SSL_WRONG_VERSION_NUMBER', library: 'SSL routines', reason: 'wrong version number', message: true });
+    expect(results.cio).toEqual(results.node);
+  });
+});
