@@ -183,3 +183,40 @@ describe('tls.createServer() without key and cert: made, and each handshake fail
     expect(results.cio).toEqual(results.node);
   });
 });
+
+describe('ca material as Node reads it', () => {
+  /** A client of `lib` with `options` against a Node server with `serverOptions`: what it sees. */
+  async function clientSees(lib, options, serverOptions = {}) {
+    const server = track(tls.createServer({ key, cert, ...serverOptions }, (s) => s.end('ok')));
+    server.on('tlsClientError', () => {});
+    await listening(server, 0, '127.0.0.1');
+    const client = track(libs[lib].connect({ port: server.address().port, host: '127.0.0.1', servername: 'localhost', ...options }));
+    const seen = await outcomeOf(client);
+    return seen.error ? { error: seen.error[0] } : seen;
+  }
+
+  test('a ca holding no certificate (a private key) is ignored, on a server as on a client', async () => {
+    // server side (test-tls-cnnic-whitelist): made, serving as without that ca
+    const server = { ca: key };
+    const node = await clientSees('node', { ca: read('ca.crt') }, server);
+    expect(node.data).toBe('ok');
+    const server2 = track(cio.createServer({ key, cert, ca: key, isSecure: true }, (s) => s.end('ok')));
+    await listening(server2, 0, '127.0.0.1');
+    const viaCio = await outcomeOf(track(tls.connect({ port: server2.address().port, host: '127.0.0.1', servername: 'localhost', ca: read('ca.crt') })));
+    expect(viaCio).toEqual(node);
+    // client side: the given ca still replaces the default roots, so nothing is trusted
+    const results = {};
+    for (const lib of ['node', 'cio']) results[lib] = await clientSees(lib, { ca: key });
+    expect(results.node).toEqual({ error: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(results.cio).toEqual(results.node);
+  });
+
+  test('a TRUSTED CERTIFICATE block in ca is trusted as the certificate it holds', async () => {
+    const trusted = require('child_process').execFileSync('openssl', ['x509', '-in', F('ca.crt'), '-addtrust', 'serverAuth', '-trustout']);
+    expect(trusted.toString()).toMatch(/BEGIN TRUSTED CERTIFICATE/);
+    const results = {};
+    for (const lib of ['node', 'cio']) results[lib] = await clientSees(lib, { ca: trusted });
+    expect(results.node).toEqual({ data: 'ok', authorized: true, protocol: 'TLSv1.3' });
+    expect(results.cio).toEqual(results.node);
+  });
+});

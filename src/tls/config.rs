@@ -171,7 +171,8 @@ pub fn protocol_versions(
 }
 
 fn store_for(material: &Material) -> Result<Arc<TrustStore>, TlsError> {
-    if material.ca.is_empty() {
+    // A `ca` given replaces the system roots even when it held no certificate (Node's too).
+    if !material.ca_given {
         Ok(TrustStore::system())
     } else {
         Ok(Arc::new(TrustStore::from_certs(material.ca.clone())?))
