@@ -21,6 +21,19 @@ export declare class NativeServer {
   listen(opts: ListenOptions): ListenResult
   /** Stops accepting; `CLOSED` follows once the listening descriptor is gone. */
   close(): void
+  /**
+   * Aborts the TLS handshake `id` (JavaScript destroyed the accepted connection's socket
+   * before it): the connection closes and the server reports Node's `'tlsClientError'`
+   * ECONNRESET. False when that handshake already ended (it reported itself).
+   */
+  abortHandshake(id: number): boolean
+  /** Lets the handshake `id` start (its `'connection'` listeners ran). */
+  startHandshake(id: number): void
+  /**
+   * Whether accepted TLS connections wait for `start_handshake` (JavaScript listens for
+   * `'connection'`).
+   */
+  announceAccepts(on: boolean): void
   /** Drops the event callback for good (after `CLOSED`, or when the server never listened). */
   release(): void
   ref(): void

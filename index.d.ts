@@ -80,6 +80,8 @@ declare namespace buildCio {
   type CioErrorCode =
     | 'ERR_CIO_CLIENT_REJECTED'
     | 'ERR_CIO_UNSUPPORTED_OPTION'
+    /** A write to a TLS server's raw `'connection'` socket (its bytes belong to TLS). */
+    | 'ERR_CIO_UNSUPPORTED_OPERATION'
     | 'ERR_CIO_INVALID_OPTION'
     | 'ERR_CIO_INVALID_ORDER_OPTIONS'
     | 'ERR_CIO_ORDER_CYCLE'

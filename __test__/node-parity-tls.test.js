@@ -220,3 +220,71 @@ describe('ca material as Node reads it', () => {
     expect(results.cio).toEqual(results.node);
   });
 });
+
+describe('a TLS server\'s \'connection\': the raw TCP accept, before the handshake, as Node\'s tls.Server', () => {
+  /** One connection to a `lib` server whose 'connection' listener runs `onRaw`: the events seen, in order. */
+  async function run(lib, onRaw) {
+    const events = [];
+    const server = track(libs[lib].server({ key, cert }, (s) => { events.push('secureConnection'); s.end('hi'); }));
+    server.on('connection', (raw) => {
+      events.push('connection');
+      const a = { remoteAddress: raw.remoteAddress, remoteFamily: raw.remoteFamily, localPort: raw.localPort, remotePort: typeof raw.remotePort };
+      events.push(a);
+      onRaw(raw);
+    });
+    server.on('tlsClientError', (e) => events.push(`tlsClientError ${e.code} ${e.message}`));
+    await listening(server, 0, '127.0.0.1');
+    const port = server.address().port;
+    const client = track(tls.connect({ port, host: '127.0.0.1', ca: read('ca.crt'), servername: 'localhost' }));
+    const seen = await new Promise((resolve) => {
+      let data = '';
+      let error;
+      client.on('data', (d) => { data += d; });
+      client.on('error', (e) => { error = e.code; });
+      client.on('close', () => resolve(error ? `client ${error}` : `client ${data}`));
+    });
+    events.push(seen);
+    // the local port of the raw socket is the server's
+    for (const e of events) if (typeof e === 'object') e.localPort = e.localPort === port;
+    return events;
+  }
+
+  test('announced before the handshake, with the connection\'s endpoints', async () => {
+    const node = await run('node', () => {});
+    expect(node).toEqual(['connection', { remoteAddress: '127.0.0.1', remoteFamily: 'IPv4', localPort: true, remotePort: 'number' }, 'secureConnection', 'client hi']);
+    expect(await run('cio', () => {})).toEqual(node);
+  });
+
+  test('destroying it aborts the handshake: tlsClientError ECONNRESET, the client\'s ECONNRESET', async () => {
+    const node = await run('node', (raw) => raw.destroy());
+    expect(node).toContain('tlsClientError ECONNRESET socket hang up');
+    expect(node[node.length - 1]).toBe('client ECONNRESET');
+    expect(await run('cio', (raw) => raw.destroy())).toEqual(node);
+  });
+
+  test('writing to it is refused with a coded error (the bytes belong to TLS), which ends that connection', async () => {
+    let err;
+    const events = await run('cio', (raw) => {
+      raw.on('error', (e) => { err = e; });
+      raw.write('raw');
+    });
+    expect(err.code).toBe('ERR_CIO_UNSUPPORTED_OPERATION');
+    expect(events).toContain('tlsClientError ECONNRESET socket hang up');
+    expect(events[events.length - 1]).toBe('client ECONNRESET');
+  });
+
+  test('an IP address as servername: Node\'s DEP0123 warning, once', async () => {
+    const script = `
+      const lib = process.argv[1] === 'cio' ? require(${JSON.stringify(path.join(__dirname, '..'))}) : require('tls');
+      const connect = (o) => (process.argv[1] === 'cio' ? lib.connect({ ...o, isSecure: true }) : lib.connect(o));
+      const warnings = [];
+      process.on('warning', (w) => warnings.push([w.name, w.code, w.message]));
+      for (let i = 0; i < 2; i++) connect({ port: 9, host: '127.0.0.1', servername: '127.0.0.1' }).on('error', () => {});
+      connect({ port: 9, host: '127.0.0.1', servername: 'localhost' }).on('error', () => {});
+      setImmediate(() => console.log(JSON.stringify(warnings)));`;
+    const out = (lib) => JSON.parse(require('child_process').execFileSync(process.execPath, ['-e', script, lib]).toString());
+    const node = out('node');
+    expect(node).toEqual([['DeprecationWarning', 'DEP0123', 'Setting the TLS ServerName to an IP address is not permitted by RFC 6066. This will be ignored in a future version.']]);
+    expect(out('cio')).toEqual(node);
+  });
+});

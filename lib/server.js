@@ -138,7 +138,11 @@ class ServerMethods {
   _bind(opts) {
     const handle = new binding.NativeServer();
     handle.start(this._events_);
-    if (this._tlsContext) handle.setTls(this._tlsContext);
+    if (this._tlsContext) {
+      handle.setTls(this._tlsContext);
+      // TLS: accepted connections wait for the 'connection' listeners while there are some.
+      handle.announceAccepts(this.listenerCount('connection') > 0);
+    }
     const result = handle.listen(opts);
     if (result.error) {
       handle.release();

@@ -12,6 +12,7 @@ const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 const { checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
+const { AcceptedConnection } = require('./tls-accept');
 
 // OpenSSL's names for the TLS 1.2 suites rustls offers (TLS 1.3 names are the IANA ones).
 const OPENSSL_NAMES = {
@@ -58,6 +59,9 @@ function tlsError(info, socket) {
   return err;
 }
 
+// Node warns once per process about an IP address as servername (DEP0123).
+let ipServernameWarned = false;
+
 class TLSSocket extends Socket {
   constructor(options = {}) {
     super(options);
@@ -80,6 +84,10 @@ class TLSSocket extends Socket {
     // Node's setServername check (a truthy servername must be a string).
     if (options.servername && typeof options.servername !== 'string') {
       throw errors.invalidArgType('name', 'of type string', options.servername);
+    }
+    if (options.servername && !ipServernameWarned && net.isIP(options.servername)) {
+      ipServernameWarned = true;
+      process.emitWarning('Setting the TLS ServerName to an IP address is not permitted by RFC 6066. This will be ignored in a future version.', 'DeprecationWarning', 'DEP0123');
     }
     this._tlsOptions = options;
     this._handshakeTimeout = handshakeTimeout(options);
@@ -247,6 +255,14 @@ class TLSServer extends Server {
     super(options);
     this._connectionEvent = 'secureConnection';
     this._tlsContext = createContext(options, true);
+    // Accepted connections wait for the 'connection' listeners only while there are some
+    // (set at listen, and here when they come and go).
+    this.on('newListener', (event) => {
+      if (event === 'connection' && this._handle) this._handle.announceAccepts(true);
+    });
+    this.on('removeListener', (event) => {
+      if (event === 'connection' && this._handle) this._handle.announceAccepts(this.listenerCount('connection') > 0);
+    });
     if (typeof listener === 'function') this.on('secureConnection', listener);
   }
 
@@ -263,6 +279,20 @@ class TLSServer extends Server {
   }
 
   _onExtraEvent(code, payload) {
+    if (code === EV.TLS_ACCEPT) {
+      // Node's 'connection' for the raw TCP accept: its listeners run before the handshake
+      // reads anything (lib/tls-accept.js); then the handshake starts, unless one of them
+      // destroyed the connection.
+      const [id, addrs] = payload;
+      const view = this.listenerCount('connection') > 0 ? new AcceptedConnection(this, id, addrs) : null;
+      try {
+        if (view) this.emit('connection', view);
+      } finally {
+        const handle = this._handle || this._closing;
+        if (handle && (!view || !view.destroyed)) handle.startHandshake(id);
+      }
+      return;
+    }
     if (code !== EV.TLS_CLIENT_ERROR) return;
     const [info, addrs] = payload;
     debug('tls client error %s', info.code);
