@@ -288,3 +288,50 @@ describe('a TLS server\'s \'connection\': the raw TCP accept, before the handsha
     expect(out('cio')).toEqual(node);
   });
 });
+
+describe('TLS failures after the handshake get Node\'s (OpenSSL\'s) codes', () => {
+  /**
+   * A `lib` client through a proxy that corrupts the last byte of what the server sends once the
+   * client is connected; the client's error, and the alert the Node server receives for it.
+   */
+  async function corrupted(lib, maxVersion) {
+    let corrupt = false;
+    let serverSide;
+    const serverError = new Promise((resolve) => { serverSide = resolve; });
+    const server = track(tls.createServer({ key, cert, maxVersion }, (s) => {
+      s.on('error', (e) => serverSide(e.code));
+      s.on('data', () => s.write('x'.repeat(100)));
+    }));
+    await listening(server, 0, '127.0.0.1');
+    const proxy = track(net.createServer((down) => {
+      track(down);
+      const up = track(net.connect(server.address().port, '127.0.0.1'));
+      up.on('data', (d) => {
+        if (corrupt) {
+          d = Buffer.from(d);
+          d[d.length - 1] ^= 0xff;
+        }
+        down.write(d);
+      });
+      down.on('data', (d) => up.write(d));
+      for (const s of [up, down]) s.on('error', () => {});
+      up.on('close', () => down.destroy());
+      down.on('close', () => up.destroy());
+    }));
+    await listening(proxy, 0, '127.0.0.1');
+    const client = track(libs[lib].connect({ port: proxy.address().port, host: '127.0.0.1', ca: read('ca.crt'), servername: 'localhost' }));
+    client.on('secureConnect', () => { corrupt = true; client.write('go'); });
+    const clientError = await new Promise((resolve) => client.on('error', (e) => resolve([e.code, e.library, e.reason])));
+    return { client: clientError, server: await serverError };
+  }
+
+  test.each([
+    ['TLSv1.3', ['ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC', 'SSL routines', 'decryption failed or bad record mac']],
+    // OpenSSL 3 reports an AES-GCM record that does not open from its provider in TLS 1.2
+    ['TLSv1.2', ['ERR_SSL_CIPHER_OPERATION_FAILED', 'Provider routines', 'cipher operation failed']],
+  ])('a corrupted record (%s): the same error, and the peer gets the same alert', async (maxVersion, expected) => {
+    const node = await corrupted('node', maxVersion);
+    expect(node).toEqual({ client: expected, server: 'ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC' });
+    expect(await corrupted('cio', maxVersion)).toEqual(node);
+  });
+});

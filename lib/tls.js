@@ -46,10 +46,10 @@ function tlsError(info, socket) {
   if (info.errno) return errors.errnoException(info);
   const err = errors.codedError(info.code, info.message || info.code);
   // OpenSSL's errors carry their library and reason as properties in Node.
-  const openssl = /^ERR_SSL_/.test(info.code) && /^SSL routines:[^:]*:([^:]*)/.exec(err.message);
+  const openssl = /^ERR_SSL_/.test(info.code) && /^(SSL routines|Provider routines):[^:]*:([^:]*)/.exec(err.message);
   if (openssl) {
-    err.library = 'SSL routines';
-    err.reason = openssl[1];
+    err.library = openssl[1];
+    err.reason = openssl[2];
   }
   if (info.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const i = err.message.indexOf(': ');

@@ -235,6 +235,26 @@ pub fn handshake_error_code(e: &RustlsError) -> (String, String) {
     }
 }
 
+/// Whether a connection runs TLS 1.2 with an AES-GCM suite (`suite` as rustls names it): there
+/// OpenSSL reports a record that does not decrypt from its GCM provider, not as a bad MAC.
+pub fn is_tls12_aes_gcm(tls12: bool, suite: &str) -> bool {
+    tls12 && suite.contains("_AES_") && suite.contains("_GCM_")
+}
+
+/// Like [`handshake_error_code`], for a failure on an established connection: in TLS 1.2 with
+/// AES-GCM (`tls12_aes_gcm`) a record that does not decrypt is OpenSSL's "cipher operation
+/// failed" (Node 20: `ERR_SSL_CIPHER_OPERATION_FAILED`), in TLS 1.3 and with ChaCha20 its
+/// "decryption failed or bad record mac".
+pub fn record_error_code(e: &RustlsError, tls12_aes_gcm: bool) -> (String, String) {
+    if tls12_aes_gcm && matches!(e, RustlsError::DecryptError) {
+        return (
+            "ERR_SSL_CIPHER_OPERATION_FAILED".into(),
+            "Provider routines:ossl_gcm_stream_update:cipher operation failed".into(),
+        );
+    }
+    handshake_error_code(e)
+}
+
 /// The plaintext fatal `handshake_failure` alert record (what OpenSSL sends when it cannot
 /// serve a ClientHello).
 pub const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
@@ -331,6 +351,21 @@ mod tests {
             handshake_error_code(&RustlsError::AlertReceived(AlertDescription::Unknown(200))).0,
             "ERR_SSL_TLSV1_ALERT_UNKNOWN"
         );
+    }
+
+    #[test]
+    fn a_record_that_does_not_decrypt_in_tls12_gcm_is_a_cipher_operation_failure() {
+        let gcm = is_tls12_aes_gcm(true, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+        assert!(gcm);
+        assert!(!is_tls12_aes_gcm(true, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"));
+        assert!(!is_tls12_aes_gcm(false, "TLS13_AES_256_GCM_SHA384"));
+        assert_eq!(record_error_code(&RustlsError::DecryptError, true).0, "ERR_SSL_CIPHER_OPERATION_FAILED");
+        assert_eq!(
+            record_error_code(&RustlsError::DecryptError, false).0,
+            "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
+        );
+        let alert = RustlsError::AlertReceived(AlertDescription::BadRecordMac);
+        assert_eq!(record_error_code(&alert, true), handshake_error_code(&alert));
     }
 
     #[test]
