@@ -335,3 +335,20 @@ describe('TLS failures after the handshake get Node\'s (OpenSSL\'s) codes', () =
     expect(await corrupted('cio', maxVersion)).toEqual(node);
   });
 });
+
+describe('a client without the certificate a server requires', () => {
+  test.each([['TLSv1.3'], ['TLSv1.2']])('%s: the server\'s error and the alert the client gets are Node\'s (no TLS 1.3 alert in TLS 1.2)', async (maxVersion) => {
+    const results = {};
+    for (const lib of ['node', 'cio']) {
+      const server = libs[lib].server({ key, cert, ca: read('ca.crt'), requestCert: true, rejectUnauthorized: true }, () => {});
+      results[lib] = await failedHandshake(server, (port) => {
+        const c = tls.connect({ port, host: '127.0.0.1', ca: read('ca.crt'), servername: 'localhost', maxVersion });
+        c.on('secureConnect', () => c.write('x')); // TLS 1.3: the alert comes after the client's Finished
+        return c;
+      });
+    }
+    expect(results.node.server.code).toBe('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
+    expect(results.node.client).toBe(maxVersion === 'TLSv1.2' ? 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' : 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
+    expect(results.cio).toEqual(results.node);
+  });
+});

@@ -259,6 +259,24 @@ pub fn record_error_code(e: &RustlsError, tls12_aes_gcm: bool) -> (String, Strin
 /// serve a ClientHello).
 pub const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
 
+/// The alert record to send instead of rustls's on a TLS 1.2 connection, where rustls would
+/// send a TLS 1.3 alert: `certificate_required` for a missing client certificate becomes
+/// OpenSSL's `handshake_failure` (the peer's error then reads as Node's does).
+pub fn tls12_alert_instead(e: &RustlsError) -> Option<[u8; 7]> {
+    match e {
+        RustlsError::NoCertificatesPresented => Some(HANDSHAKE_FAILURE_ALERT),
+        _ => None,
+    }
+}
+
+/// The same as [`tls12_alert_instead`] for an outgoing record written by a driver cio does not
+/// run (tokio-rustls): a plaintext `certificate_required` alert record (plaintext alerts with
+/// it exist only in TLS 1.2; TLS 1.3 encrypts its alerts) becomes `handshake_failure`.
+pub fn tls12_alert_record_instead(record: &[u8]) -> Option<[u8; 7]> {
+    let required = u8::from(AlertDescription::CertificateRequired);
+    (record == [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, required]).then_some(HANDSHAKE_FAILURE_ALERT)
+}
+
 /// The server's error for a handshake it cannot serve because it has no certificate, as
 /// OpenSSL reports it: no signature algorithm to sign with in TLS 1.3, no cipher suite usable
 /// without a certificate in TLS 1.2.
@@ -366,6 +384,21 @@ mod tests {
         );
         let alert = RustlsError::AlertReceived(AlertDescription::BadRecordMac);
         assert_eq!(record_error_code(&alert, true), handshake_error_code(&alert));
+    }
+
+    #[test]
+    fn no_tls13_alert_for_a_missing_client_certificate_in_tls12() {
+        assert_eq!(
+            tls12_alert_instead(&RustlsError::NoCertificatesPresented),
+            Some(HANDSHAKE_FAILURE_ALERT)
+        );
+        assert_eq!(tls12_alert_instead(&RustlsError::DecryptError), None);
+        assert_eq!(
+            tls12_alert_record_instead(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 116]),
+            Some(HANDSHAKE_FAILURE_ALERT)
+        );
+        assert_eq!(tls12_alert_record_instead(&[0x17, 0x03, 0x03, 0x00, 0x02, 0x02, 116]), None);
+        assert_eq!(tls12_alert_record_instead(&HANDSHAKE_FAILURE_ALERT), None);
     }
 
     #[test]
