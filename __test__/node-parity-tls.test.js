@@ -282,7 +282,7 @@ describe('a TLS server\'s \'connection\': the raw TCP accept, before the handsha
       for (let i = 0; i < 2; i++) connect({ port: 9, host: '127.0.0.1', servername: '127.0.0.1' }).on('error', () => {});
       connect({ port: 9, host: '127.0.0.1', servername: 'localhost' }).on('error', () => {});
       setImmediate(() => console.log(JSON.stringify(warnings)));`;
-    const out = (lib) => JSON.parse(require('child_process').execFileSync(process.execPath, ['-e', script, lib]).toString());
+    const out = (lib) => JSON.parse(require('child_process').execFileSync(process.execPath, ['-e', script, lib], { stdio: ['ignore', 'pipe', 'pipe'] }).toString());
     const node = out('node');
     expect(node).toEqual([['DeprecationWarning', 'DEP0123', 'Setting the TLS ServerName to an IP address is not permitted by RFC 6066. This will be ignored in a future version.']]);
     expect(out('cio')).toEqual(node);

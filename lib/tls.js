@@ -288,8 +288,11 @@ class TLSServer extends Server {
       try {
         if (view) this.emit('connection', view);
       } finally {
-        const handle = this._handle || this._closing;
-        if (handle && (!view || !view.destroyed)) handle.startHandshake(id);
+        // After the ticks the listeners queued (a refused write destroys the view on one).
+        process.nextTick(() => {
+          const handle = this._handle || this._closing;
+          if (handle && (!view || !view.destroyed)) handle.startHandshake(id);
+        });
       }
       return;
     }
