@@ -184,17 +184,20 @@ async fn accept_loop(
         Some(side) => {
           next_id = next_id.wrapping_add(1);
           let addrs = conn.addresses();
-          emitter.emit(Ev::TlsAccept(next_id, addrs.clone()));
           let (go, wait) = if announce.load(std::sync::atomic::Ordering::SeqCst) {
             let (tx, rx) = tokio::sync::oneshot::channel();
             (Some(tx), Some(rx))
           } else {
             (None, None)
           };
-          // Held while spawning, so the task cannot look for its entry before it is there.
+          // Held while spawning and announcing, so neither the task nor JavaScript
+          // (`start_handshake`, `abort_handshake`) can look for the entry before it is there,
+          // and the announcement comes before anything the handshake reports.
           let mut map = lock(&pending);
           let task = handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone(), pending.clone(), next_id, wait));
-          map.insert(next_id, PendingHandshake { task, addrs, go });
+          map.insert(next_id, PendingHandshake { task, addrs: addrs.clone(), go });
+          emitter.emit(Ev::TlsAccept(next_id, addrs));
+          drop(map);
         }
       },
       Err(_) if closing.load(std::sync::atomic::Ordering::SeqCst) => break,
