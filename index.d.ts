@@ -906,7 +906,12 @@ declare namespace buildCio {
   /** The events of a {@link Server} and their arguments. */
   interface ServerEvents {
     listening: [];
-    /** Plain servers: a connection accepted (after the server-client chain let it through). */
+    /**
+     * Plain servers: a connection accepted (after the server-client chain let it through).
+     * TLS servers, as Node's: the raw TCP accept, before the handshake (which starts after the
+     * listeners ran); the socket is a view of that connection with its endpoints, whose
+     * `destroy()` aborts the handshake; writing to it is refused (`ERR_CIO_UNSUPPORTED_OPERATION`).
+     */
     connection: [socket: Socket];
     /** TLS servers: a connection after its handshake (after the server-client chain let it through). */
     secureConnection: [socket: TLSSocket];
