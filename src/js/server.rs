@@ -77,8 +77,9 @@ pub struct NativeServer {
   on_loop: Mutex<Option<ListenerPtr>>,
   /// TLS handshakes in flight, by the number their `TLS_ACCEPT` gave JavaScript.
   pending: Pending,
-  /// Set while JavaScript listens for a TLS server's `'connection'`: each handshake then waits
-  /// for `start_handshake` (the listeners ran first, as in Node).
+  /// Set while JavaScript listens for a TLS server's `'connection'`: each accept is then
+  /// announced (`TLS_ACCEPT`) and its handshake waits for `start_handshake` (the listeners ran
+  /// first, as in Node). Unset, nothing is announced.
   announce: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -130,17 +131,23 @@ fn clone_opts(o: &ListenOptions) -> ListenOptions {
 
 /// The handshake of one accepted TLS connection (a task of its own): delivers the new socket,
 /// or the failure as Node's `'tlsClientError'`.
-async fn accept_tls(conn: Conn, side: ServerSide, emitter: Arc<Emitter>, pending: Pending, id: u32, go: Option<tokio::sync::oneshot::Receiver<()>>) {
+/// `announced`: JavaScript was told of the accept (`id` in `pending`, the handshake waiting
+/// for `go`); else nobody listens for `'connection'` and nothing can abort it.
+async fn accept_tls(conn: Conn, side: ServerSide, emitter: Arc<Emitter>, announced: Option<(Pending, u32, tokio::sync::oneshot::Receiver<()>)>) {
   let Some(tls) = side.server_tls() else { return };
-  if let Some(go) = go {
+  let mut registered = None;
+  if let Some((pending, id, go)) = announced {
     if go.await.is_err() {
       return; // aborted before it started (abort_handshake reported it)
     }
+    registered = Some((pending, id));
   }
   let (addrs, outcome) = server_handshake(conn, tls, side.handshake_timeout(), crate::uvloop::libuv::available()).await;
   // Aborted by JavaScript meanwhile (which reported it): the connection just closes.
-  if lock(&pending).remove(&id).is_none() {
-    return;
+  if let Some((pending, id)) = registered {
+    if lock(&pending).remove(&id).is_none() {
+      return;
+    }
   }
   match outcome {
     Ok(done) => {
@@ -182,20 +189,19 @@ async fn accept_loop(
         None => emitter.emit(Ev::Connection(Box::new(NativeSocket::from_conn(conn)))),
         // Handshakes run concurrently, each on its own task, never in the accept loop.
         Some(side) => {
+          if !announce.load(std::sync::atomic::Ordering::SeqCst) {
+            handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone(), None));
+            continue;
+          }
           next_id = next_id.wrapping_add(1);
           let addrs = conn.addresses();
-          let (go, wait) = if announce.load(std::sync::atomic::Ordering::SeqCst) {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            (Some(tx), Some(rx))
-          } else {
-            (None, None)
-          };
+          let (go, wait) = tokio::sync::oneshot::channel();
           // Held while spawning and announcing, so neither the task nor JavaScript
           // (`start_handshake`, `abort_handshake`) can look for the entry before it is there,
           // and the announcement comes before anything the handshake reports.
           let mut map = lock(&pending);
-          let task = handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone(), pending.clone(), next_id, wait));
-          map.insert(next_id, PendingHandshake { task, addrs: addrs.clone(), go });
+          let task = handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone(), Some((pending.clone(), next_id, wait))));
+          map.insert(next_id, PendingHandshake { task, addrs: addrs.clone(), go: Some(go) });
           emitter.emit(Ev::TlsAccept(next_id, addrs));
           drop(map);
         }
