@@ -21,6 +21,19 @@ export declare class NativeServer {
   listen(opts: ListenOptions): ListenResult
   /** Stops accepting; `CLOSED` follows once the listening descriptor is gone. */
   close(): void
+  /**
+   * Aborts the TLS handshake `id` (JavaScript destroyed the accepted connection's socket
+   * before it): the connection closes and the server reports Node's `'tlsClientError'`
+   * ECONNRESET. False when that handshake already ended (it reported itself).
+   */
+  abortHandshake(id: number): boolean
+  /** Lets the handshake `id` start (its `'connection'` listeners ran). */
+  startHandshake(id: number): void
+  /**
+   * Whether accepted TLS connections wait for `start_handshake` (JavaScript listens for
+   * `'connection'`).
+   */
+  announceAccepts(on: boolean): void
   /** Drops the event callback for good (after `CLOSED`, or when the server never listened). */
   release(): void
   ref(): void
@@ -41,6 +54,12 @@ export declare class NativeSocket {
   connectTls(opts: TcpConnectOptions, ctx: TlsContext, servername: string, handshakeTimeoutMs?: number | undefined | null): void
   /** Connects to a Unix domain socket at `path`. */
   connectUnix(path: string): void
+  /**
+   * Connects to a Unix domain socket at `path` and runs the TLS client handshake over it,
+   * as `connect_tls` does over TCP: `CONNECT`, then `SECURE` (the connection moves to Node's
+   * loop like a TCP one) or `ERROR`.
+   */
+  connectUnixTls(path: string, ctx: TlsContext, servername: string, handshakeTimeoutMs?: number | undefined | null): void
   readStart(): void
   readStop(): void
   /**

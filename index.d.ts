@@ -80,6 +80,8 @@ declare namespace buildCio {
   type CioErrorCode =
     | 'ERR_CIO_CLIENT_REJECTED'
     | 'ERR_CIO_UNSUPPORTED_OPTION'
+    /** A write to a TLS server's raw `'connection'` socket (its bytes belong to TLS). */
+    | 'ERR_CIO_UNSUPPORTED_OPERATION'
     | 'ERR_CIO_INVALID_OPTION'
     | 'ERR_CIO_INVALID_ORDER_OPTIONS'
     | 'ERR_CIO_ORDER_CYCLE'
@@ -122,7 +124,17 @@ declare namespace buildCio {
     | 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN'
     | 'ERR_SSL_NO_APPLICATION_PROTOCOL'
     | 'ERR_SSL_UNSUPPORTED_PROTOCOL'
-    | 'ERR_SSL_HANDSHAKE_FAILURE';
+    | 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'
+    | 'ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC'
+    | 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'
+    | 'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC'
+    | 'ERR_SSL_CIPHER_OPERATION_FAILED'
+    | 'ERR_SSL_WRONG_VERSION_NUMBER'
+    | 'ERR_SSL_NO_SHARED_CIPHER'
+    | 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM'
+    | 'ERR_SSL_HANDSHAKE_FAILURE'
+    /** Any other alert received, named as OpenSSL names it (`ERR_SSL_TLSV1_ALERT_...`). */
+    | `ERR_SSL_${string}`;
 
   /** OpenSSL's certificate verification codes, as Node puts them in `err.code` / `authorizationError`. */
   type CertificateErrorCode =
@@ -910,7 +922,12 @@ declare namespace buildCio {
   /** The events of a {@link Server} and their arguments. */
   interface ServerEvents {
     listening: [];
-    /** Plain servers: a connection accepted (after the server-client chain let it through). */
+    /**
+     * Plain servers: a connection accepted (after the server-client chain let it through).
+     * TLS servers, as Node's: the raw TCP accept, before the handshake (which starts after the
+     * listeners ran); the socket is a view of that connection with its endpoints, whose
+     * `destroy()` aborts the handshake; writing to it is refused (`ERR_CIO_UNSUPPORTED_OPERATION`).
+     */
     connection: [socket: Socket];
     /** TLS servers: a connection after its handshake (after the server-client chain let it through). */
     secureConnection: [socket: TLSSocket];

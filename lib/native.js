@@ -41,6 +41,7 @@ const EV = Object.freeze({
   CONNECTION: 10,
   TLS_CLIENT_ERROR: 11,
   CLOSED: 12,
+  TLS_ACCEPT: 13,
 });
 
 // ref()/unref() of a Socket or Server: remembered for handles made later, applied to the

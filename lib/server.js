@@ -138,7 +138,11 @@ class ServerMethods {
   _bind(opts) {
     const handle = new binding.NativeServer();
     handle.start(this._events_);
-    if (this._tlsContext) handle.setTls(this._tlsContext);
+    if (this._tlsContext) {
+      handle.setTls(this._tlsContext);
+      // TLS: accepted connections wait for the 'connection' listeners while there are some.
+      handle.announceAccepts(this._rawConnectionListeners() > 0);
+    }
     const result = handle.listen(opts);
     if (result.error) {
       handle.release();
@@ -208,6 +212,11 @@ class ServerMethods {
     socket._isPipe = typeof this._address === 'string';
     socket._attach(handle, null, this.pauseOnConnect);
     return socket;
+  }
+
+  // The application's 'connection' listeners (a TLS server keeps one of its own for streams).
+  _rawConnectionListeners() {
+    return this.listeners('connection').filter((fn) => fn !== this._streamConnectionListener).length;
   }
 
   // The hook run before a connection is announced; the server-client chain replaces it.

@@ -142,8 +142,7 @@ class SocketMethods {
       this._host = options.path;
       process.nextTick(() => {
         if (!this.connecting || !this._handle) return;
-        this._startEvents();
-        this._handle.connectUnix(options.path);
+        this._startUnix(options.path);
       });
       return this;
     }
@@ -226,6 +225,12 @@ class SocketMethods {
   _startConnect(params) {
     this._handle.connectTcp(params, this[kEvents]);
     if (!this._refed) this._handle.unref();
+  }
+
+  // A Unix-socket connect (TLS sockets add their handshake).
+  _startUnix(path) {
+    this._startEvents();
+    this._handle.connectUnix(path);
   }
 
   // True once writes can go to the native handle.

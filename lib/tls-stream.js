@@ -447,7 +447,8 @@ function serverConnectionListener(server, options) {
   return function tlsConnectionListener(raw) {
     // The server's own connections (raw._server) are handshaken natively; a stream somebody
     // else gives it (any Duplex, a plain or TLS socket) is handshaken here.
-    if (!isStream(raw) || raw._server === server) return;
+    // (nor the raw views of them a TLS server's 'connection' event passes: lib/tls-accept.js)
+    if (!isStream(raw) || raw._server === server || raw._tlsServer === server) return;
     const socket = new StreamTLSSocket(raw, {
       context: server._tlsContext,
       isServer: true,

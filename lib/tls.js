@@ -13,6 +13,7 @@ const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 const { checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
 const tlsStream = require('./tls-stream'); // TLS over an existing socket or stream
+const { AcceptedConnection } = require('./tls-accept');
 
 // OpenSSL's names for the TLS 1.2 suites rustls offers (TLS 1.3 names are the IANA ones).
 const OPENSSL_NAMES = {
@@ -45,6 +46,12 @@ function tlsError(info, socket) {
   }
   if (info.errno) return errors.errnoException(info);
   const err = errors.codedError(info.code, info.message || info.code);
+  // OpenSSL's errors carry their library and reason as properties in Node.
+  const openssl = /^ERR_SSL_/.test(info.code) && /^(SSL routines|Provider routines):[^:]*:([^:]*)/.exec(err.message);
+  if (openssl) {
+    err.library = openssl[1];
+    err.reason = openssl[2];
+  }
   if (info.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const i = err.message.indexOf(': ');
     if (i >= 0) err.reason = err.message.slice(i + 2);
@@ -52,6 +59,9 @@ function tlsError(info, socket) {
   }
   return err;
 }
+
+// Node warns once per process about an IP address as servername (DEP0123).
+let ipServernameWarned = false;
 
 class TLSSocket extends Socket {
   constructor(options = {}, streamOptions) {
@@ -75,17 +85,13 @@ class TLSSocket extends Socket {
     // TLS over an existing socket or stream is tls.connect({ socket }) / new TLSSocket(socket):
     // here `socket` is refused, never ignored (ignoring it would dial host:port directly).
     errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' in TLSSocket#connect() (use connect({ isSecure: true, socket }) or new TLSSocket(socket, options))');
-    // A TLS client over a Unix socket is not built yet either: refused (as the connection's
-    // error, as a failed connect reports itself) rather than connecting in plain mode and
-    // waiting for a handshake that never starts.
-    if (options.path !== undefined && options.path !== null && options.path !== '') {
-      const err = errors.codedError('ERR_CIO_UNSUPPORTED_OPTION', "cio does not support the TLS client option 'path' yet (TLS over a Unix socket: issue 12)");
-      process.nextTick(() => this.destroy(err));
-      return this;
-    }
     // Node's setServername check (a truthy servername must be a string).
     if (options.servername && typeof options.servername !== 'string') {
       throw errors.invalidArgType('name', 'of type string', options.servername);
+    }
+    if (options.servername && !ipServernameWarned && net.isIP(options.servername)) {
+      ipServernameWarned = true;
+      process.emitWarning('Setting the TLS ServerName to an IP address is not permitted by RFC 6066. This will be ignored in a future version.', 'DeprecationWarning', 'DEP0123');
     }
     this._tlsOptions = options;
     this._handshakeTimeout = handshakeTimeout(options);
@@ -100,6 +106,13 @@ class TLSSocket extends Socket {
     this._startEvents();
     const t = this._handshakeTimeout;
     this._handle.connectTls(params, this._context, this._servername, t > 0 ? t : undefined);
+  }
+
+  // A TLS client over a Unix socket: the connect, then the same handshake as over TCP.
+  _startUnix(path) {
+    this._startEvents();
+    const t = this._handshakeTimeout;
+    this._handle.connectUnixTls(path, this._context, this._servername, t > 0 ? t : undefined);
   }
 
   _canWrite() {
@@ -246,8 +259,18 @@ class TLSServer extends Server {
     super(options);
     this._connectionEvent = 'secureConnection';
     this._tlsContext = createContext(options, true);
-    // Streams given with server.emit('connection', stream) are handshaken (Node's tlsConnectionListener).
-    this.on('connection', tlsStream.serverConnectionListener(this, options));
+    // Streams given with server.emit('connection', stream) are handshaken (Node's
+    // tlsConnectionListener); that listener is the server's own, not the application's.
+    this._streamConnectionListener = tlsStream.serverConnectionListener(this, options);
+    this.on('connection', this._streamConnectionListener);
+    // Accepted connections wait for the application's 'connection' listeners only while there
+    // are some (set at listen, and here when they come and go).
+    this.on('newListener', (event, fn) => {
+      if (event === 'connection' && fn !== this._streamConnectionListener && this._handle) this._handle.announceAccepts(true);
+    });
+    this.on('removeListener', (event) => {
+      if (event === 'connection' && this._handle) this._handle.announceAccepts(this._rawConnectionListeners() > 0);
+    });
     if (typeof listener === 'function') this.on('secureConnection', listener);
   }
 
@@ -264,6 +287,23 @@ class TLSServer extends Server {
   }
 
   _onExtraEvent(code, payload) {
+    if (code === EV.TLS_ACCEPT) {
+      // Node's 'connection' for the raw TCP accept: its listeners run before the handshake
+      // reads anything (lib/tls-accept.js); then the handshake starts, unless one of them
+      // destroyed the connection.
+      const [id, addrs] = payload;
+      const view = this._rawConnectionListeners() > 0 ? new AcceptedConnection(this, id, addrs) : null;
+      try {
+        if (view) this.emit('connection', view);
+      } finally {
+        // After the ticks the listeners queued (a refused write destroys the view on one).
+        process.nextTick(() => {
+          const handle = this._handle || this._closing;
+          if (handle && (!view || !view.destroyed)) handle.startHandshake(id);
+        });
+      }
+      return;
+    }
     if (code !== EV.TLS_CLIENT_ERROR) return;
     const [info, addrs] = payload;
     debug('tls client error %s', info.code);

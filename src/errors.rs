@@ -44,6 +44,17 @@ impl ErrInfo {
     ErrInfo { code, errno, syscall: syscall.to_string(), message }
   }
 
+  /// A failure on an established TLS connection (`tls::error::record_error_code`): like `io`,
+  /// with the connection's TLS 1.2 AES-GCM-ness deciding how a record that does not decrypt
+  /// is reported.
+  pub fn tls_record(err: &io::Error, syscall: &str, tls12_aes_gcm: bool) -> Self {
+    if let Some(tls) = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+      let (code, message) = crate::tls::error::record_error_code(tls, tls12_aes_gcm);
+      return ErrInfo { code, errno: 0, syscall: String::new(), message };
+    }
+    Self::io(err, syscall)
+  }
+
   /// A timeout of a named phase (`connect`, `handshake`, ...): Node's `ETIMEDOUT`.
   pub fn timed_out(phase: &str) -> Self {
     ErrInfo {

@@ -49,6 +49,7 @@ pub mod code {
   pub const CONNECTION: u32 = 10;
   pub const TLS_CLIENT_ERROR: u32 = 11;
   pub const CLOSED: u32 = 12;
+  pub const TLS_ACCEPT: u32 = 13;
 }
 
 /// A value that becomes a JavaScript value when it is delivered: a new connection's socket
@@ -69,6 +70,9 @@ pub enum Ev {
   Secure(SecureInfo),
   Connection(Box<dyn IntoJs>),
   TlsClientError(ErrInfo, AddrPair),
+  /// A TLS server accepted a TCP connection (its handshake starts): Node's `'connection'`.
+  /// The number names the handshake (`NativeServer::abort_handshake`).
+  TlsAccept(u32, AddrPair),
   Closed,
 }
 
@@ -305,6 +309,7 @@ impl Ev {
       Ev::Secure(s) => (code::SECURE, SecureInfo::to_napi_value(env, s)),
       Ev::Connection(s) => (code::CONNECTION, s.into_js(env)),
       Ev::TlsClientError(e, a) => (code::TLS_CLIENT_ERROR, <(ErrInfo, AddrPair)>::to_napi_value(env, (e, a))),
+      Ev::TlsAccept(id, a) => (code::TLS_ACCEPT, <(u32, AddrPair)>::to_napi_value(env, (id, a))),
       Ev::Closed => (code::CLOSED, Null::to_napi_value(env, Null)),
     }
   }

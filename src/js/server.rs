@@ -75,6 +75,24 @@ pub struct NativeServer {
   task: Mutex<Option<AbortHandle>>,
   /// A plain TCP server accepting on Node's loop (`uvloop::accept`); JavaScript thread only.
   on_loop: Mutex<Option<ListenerPtr>>,
+  /// TLS handshakes in flight, by the number their `TLS_ACCEPT` gave JavaScript.
+  pending: Pending,
+  /// Set while JavaScript listens for a TLS server's `'connection'`: each accept is then
+  /// announced (`TLS_ACCEPT`) and its handshake waits for `start_handshake` (the listeners ran
+  /// first, as in Node). Unset, nothing is announced.
+  announce: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The TLS handshakes in flight of a server: each one's task and endpoints, until it ends or
+/// JavaScript aborts it (`abort_handshake`). Whoever removes an entry decides its outcome.
+type Pending = Arc<Mutex<std::collections::HashMap<u32, PendingHandshake>>>;
+
+struct PendingHandshake {
+  task: AbortHandle,
+  addrs: crate::net::AddrPair,
+  /// While JavaScript runs the server's `'connection'` listeners: the handshake starts when
+  /// this is sent (`start_handshake`), as Node reads nothing before those listeners ran.
+  go: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// The `LoopListener` of a server on Node's loop; only used on the JavaScript thread, and
@@ -113,9 +131,24 @@ fn clone_opts(o: &ListenOptions) -> ListenOptions {
 
 /// The handshake of one accepted TLS connection (a task of its own): delivers the new socket,
 /// or the failure as Node's `'tlsClientError'`.
-async fn accept_tls(conn: Conn, side: ServerSide, emitter: Arc<Emitter>) {
+/// `announced`: JavaScript was told of the accept (`id` in `pending`, the handshake waiting
+/// for `go`); else nobody listens for `'connection'` and nothing can abort it.
+async fn accept_tls(conn: Conn, side: ServerSide, emitter: Arc<Emitter>, announced: Option<(Pending, u32, tokio::sync::oneshot::Receiver<()>)>) {
   let Some(tls) = side.server_tls() else { return };
+  let mut registered = None;
+  if let Some((pending, id, go)) = announced {
+    if go.await.is_err() {
+      return; // aborted before it started (abort_handshake reported it)
+    }
+    registered = Some((pending, id));
+  }
   let (addrs, outcome) = server_handshake(conn, tls, side.handshake_timeout(), crate::uvloop::libuv::available()).await;
+  // Aborted by JavaScript meanwhile (which reported it): the connection just closes.
+  if let Some((pending, id)) = registered {
+    if lock(&pending).remove(&id).is_none() {
+      return;
+    }
+  }
   match outcome {
     Ok(done) => {
       let socket = match done.secured {
@@ -136,7 +169,10 @@ async fn accept_loop(
   stop: Arc<Notify>,
   closing: Arc<std::sync::atomic::AtomicBool>,
   tls: Option<ServerSide>,
+  pending: Pending,
+  announce: Arc<std::sync::atomic::AtomicBool>,
 ) {
+  let mut next_id: u32 = 0;
   // Handshakes in flight: each delivers its `CONNECTION` or `TLS_CLIENT_ERROR` before
   // `CLOSED` is emitted, so closing never loses a connection that was already accepted (Node
   // lets accepted connections finish; 'close' waits for them).
@@ -153,7 +189,21 @@ async fn accept_loop(
         None => emitter.emit(Ev::Connection(Box::new(NativeSocket::from_conn(conn)))),
         // Handshakes run concurrently, each on its own task, never in the accept loop.
         Some(side) => {
-          handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone()));
+          if !announce.load(std::sync::atomic::Ordering::SeqCst) {
+            handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone(), None));
+            continue;
+          }
+          next_id = next_id.wrapping_add(1);
+          let addrs = conn.addresses();
+          let (go, wait) = tokio::sync::oneshot::channel();
+          // Held while spawning and announcing, so neither the task nor JavaScript
+          // (`start_handshake`, `abort_handshake`) can look for the entry before it is there,
+          // and the announcement comes before anything the handshake reports.
+          let mut map = lock(&pending);
+          let task = handshakes.spawn(accept_tls(conn, side.clone(), emitter.clone(), Some((pending.clone(), next_id, wait))));
+          map.insert(next_id, PendingHandshake { task, addrs: addrs.clone(), go: Some(go) });
+          emitter.emit(Ev::TlsAccept(next_id, addrs));
+          drop(map);
         }
       },
       Err(_) if closing.load(std::sync::atomic::Ordering::SeqCst) => break,
@@ -193,7 +243,8 @@ impl NativeServer {
       tls: Mutex::new(None),
       closing: Arc::default(),
       listen_fd: Mutex::new(None),
-      stop: Arc::new(Notify::new()), task: Mutex::new(None), on_loop: Mutex::new(None) }
+      stop: Arc::new(Notify::new()), task: Mutex::new(None), on_loop: Mutex::new(None),
+      pending: Arc::default(), announce: Arc::default() }
   }
 
   #[napi(catch_unwind)]
@@ -246,7 +297,7 @@ impl NativeServer {
           Listener::Unix(..) => None,
         };
         let (emitter, stop, closing) = (self.emitter.clone(), self.stop.clone(), self.closing.clone());
-        let task = handle().spawn(accept_loop(listener, emitter, stop, closing, lock(&self.tls).clone()));
+        let task = handle().spawn(accept_loop(listener, emitter, stop, closing, lock(&self.tls).clone(), self.pending.clone(), self.announce.clone()));
         *lock(&self.task) = Some(task.abort_handle());
         ListenResult { bound: Some(addr), error: None }
       }
@@ -269,6 +320,33 @@ impl NativeServer {
       unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
     }
     self.stop.notify_one();
+  }
+
+  /// Aborts the TLS handshake `id` (JavaScript destroyed the accepted connection's socket
+  /// before it): the connection closes and the server reports Node's `'tlsClientError'`
+  /// ECONNRESET. False when that handshake already ended (it reported itself).
+  #[napi(catch_unwind)]
+  pub fn abort_handshake(&self, id: u32) -> bool {
+    let Some(p) = lock(&self.pending).remove(&id) else { return false };
+    p.task.abort();
+    let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
+    self.emitter.emit(Ev::TlsClientError(ErrInfo::io(&reset, "read"), p.addrs));
+    true
+  }
+
+  /// Lets the handshake `id` start (its `'connection'` listeners ran).
+  #[napi(catch_unwind)]
+  pub fn start_handshake(&self, id: u32) {
+    if let Some(go) = lock(&self.pending).get_mut(&id).and_then(|p| p.go.take()) {
+      let _ = go.send(());
+    }
+  }
+
+  /// Whether accepted TLS connections wait for `start_handshake` (JavaScript listens for
+  /// `'connection'`).
+  #[napi(catch_unwind)]
+  pub fn announce_accepts(&self, on: bool) {
+    self.announce.store(on, std::sync::atomic::Ordering::SeqCst);
   }
 
   /// Drops the event callback for good (after `CLOSED`, or when the server never listened).

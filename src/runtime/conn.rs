@@ -185,19 +185,29 @@ pub struct ConnIo {
   pos: usize,
   /// The last fill did not fill the buffer: release it once consumed.
   drained: bool,
+  /// A server handshake run by tokio-rustls: a TLS 1.3 alert rustls would send on a TLS 1.2
+  /// connection goes out as OpenSSL's (`tls::error::tls12_alert_record_instead`).
+  tls12_alerts: bool,
 }
 
 const READ_AHEAD: usize = 64 * 1024;
 
 impl ConnIo {
   pub fn new(conn: Arc<Conn>) -> Self {
-    ConnIo { conn, discard_on_drop: true, ahead: Vec::new(), pos: 0, drained: false }
+    ConnIo { conn, discard_on_drop: true, ahead: Vec::new(), pos: 0, drained: false, tls12_alerts: false }
   }
 
   /// The transport of a plain socket on the runtime: unread bytes at close reset the
   /// connection, exactly as with Node.
   pub fn plain(conn: Arc<Conn>) -> Self {
-    ConnIo { conn, discard_on_drop: false, ahead: Vec::new(), pos: 0, drained: false }
+    ConnIo { conn, discard_on_drop: false, ahead: Vec::new(), pos: 0, drained: false, tls12_alerts: false }
+  }
+
+  /// See `tls12_alerts` (only for handshakes that tokio-rustls drives; cio's own driver in
+  /// `runtime::handshake` picks the alert itself).
+  pub fn with_tls12_alerts(mut self) -> Self {
+    self.tls12_alerts = true;
+    self
   }
 
   /// The connection and the bytes read ahead but not yet consumed.
@@ -276,6 +286,11 @@ impl AsyncRead for ConnIo {
 
 impl AsyncWrite for ConnIo {
   fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    let instead = if self.tls12_alerts { crate::tls::error::tls12_alert_record_instead(buf) } else { None };
+    let buf = match &instead {
+      Some(record) => &record[..],
+      None => buf,
+    };
     loop {
       ready!(self.conn.poll_write_ready(cx))?;
       match self.conn.try_write(buf) {
@@ -286,6 +301,10 @@ impl AsyncWrite for ConnIo {
   }
 
   fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    if self.tls12_alerts && bufs.iter().map(|b| b.len()).sum::<usize>() == crate::tls::error::HANDSHAKE_FAILURE_ALERT.len() {
+      let record: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+      return self.poll_write(cx, &record);
+    }
     loop {
       ready!(self.conn.poll_write_ready(cx))?;
       match self.conn.try_write_vectored(bufs) {

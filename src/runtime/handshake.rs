@@ -63,7 +63,7 @@ impl ClientEstablished {
 /// `to_loop`, else run by tokio-rustls.
 pub async fn accept(config: &Arc<ServerConfig>, io: ConnIo, to_loop: bool) -> io::Result<ServerEstablished> {
   if !to_loop {
-    return TlsAcceptor::from(config.clone()).accept(io).await.map(Established::Stream);
+    return TlsAcceptor::from(config.clone()).accept(io.with_tls12_alerts()).await.map(Established::Stream);
   }
   // tokio-rustls reports a connection that cannot be created the same way.
   let conn = ServerConnection::new(config.clone()).map_err(io::Error::other)?;
@@ -112,6 +112,14 @@ fn poll_handshake<D: SideData>(io: &mut ConnIo, conn: &mut ConnectionCommon<D>, 
       Err(e) => return Poll::Ready(Err(e)),
     }
     if let Err(e) = conn.process_new_packets() {
+      // TLS 1.2 has no certificate_required alert (rustls sends TLS 1.3's for a missing client
+      // certificate): the alert OpenSSL sends there instead, in plaintext as rustls's would be.
+      if conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2) {
+        if let Some(alert) = crate::tls::error::tls12_alert_instead(&e) {
+          let _ = SyncIo { io, cx }.write(&alert);
+          return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, e)));
+        }
+      }
       // The alert rustls queued tells the peer why; best effort, as tokio-rustls does.
       while conn.wants_write() {
         if !matches!(conn.write_tls(&mut SyncIo { io, cx }), Ok(n) if n > 0) {

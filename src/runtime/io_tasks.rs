@@ -96,7 +96,8 @@ pub async fn read_loop_plain(emitter: Arc<Emitter>, conn: Arc<Conn>) {
 
 /// Encrypted sockets: each read goes straight into the Vec that is handed over (no scratch
 /// copy); rustls returns what plaintext it has, up to `READ_CHUNK`.
-pub async fn read_loop<R: AsyncRead + Unpin>(emitter: Arc<Emitter>, mut reader: R) {
+/// `tls12_aes_gcm`: how a record that does not decrypt is reported (`ErrInfo::tls_record`).
+pub async fn read_loop<R: AsyncRead + Unpin>(emitter: Arc<Emitter>, mut reader: R, tls12_aes_gcm: bool) {
   while emitter.wait_readable().await {
     let mut buf = Vec::with_capacity(READ_CHUNK);
     match reader.read_buf(&mut buf).await {
@@ -112,7 +113,7 @@ pub async fn read_loop<R: AsyncRead + Unpin>(emitter: Arc<Emitter>, mut reader: 
         return;
       }
       Err(e) => {
-        emitter.emit(Ev::Error(ErrInfo::io(&e, "read")));
+        emitter.emit(Ev::Error(ErrInfo::tls_record(&e, "read", tls12_aes_gcm)));
         return;
       }
     }

@@ -146,6 +146,10 @@ pub async fn server_handshake(
   let conn = Arc::new(conn);
   let addrs = conn.addresses();
   let io = ConnIo::new(conn.clone());
+  if !tls.has_cert {
+    let refused = async { Err(refuse_without_cert(io, tls.tls13).await) };
+    return (addrs, with_timeout(refused, "handshake", limit).await);
+  }
   let handshake = async { handshake::accept(&tls.config, io, to_loop).await.map_err(|e| ErrInfo::io(&e, "handshake")) };
   match with_timeout(handshake, "handshake", limit).await {
     Ok(stream) => {
@@ -155,6 +159,47 @@ pub async fn server_handshake(
     }
     Err(e) => (addrs, Err(e)),
   }
+}
+
+/// A server made without `key`/`cert` (Node makes one): it reads the ClientHello, then
+/// refuses it with a fatal `handshake_failure` alert and OpenSSL's error for the version it
+/// would have negotiated, as a Node server without a certificate does. Bytes that are not a
+/// ClientHello fail as they would anywhere (rustls's alert, OpenSSL's reason).
+async fn refuse_without_cert(mut io: ConnIo, server_tls13: bool) -> ErrInfo {
+  use tokio::io::{AsyncReadExt, AsyncWriteExt};
+  let mut acceptor = rustls::server::Acceptor::default();
+  let mut seen = Vec::new();
+  let mut buf = [0u8; 4096];
+  loop {
+    let n = match io.read(&mut buf).await {
+      Ok(0) => return ErrInfo::io(&std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "tls handshake eof"), "handshake"),
+      Ok(n) => n,
+      Err(e) => return ErrInfo::io(&e, "handshake"),
+    };
+    seen.extend_from_slice(&buf[..n]);
+    let mut rest = &buf[..n];
+    while !rest.is_empty() {
+      if acceptor.read_tls(&mut rest).is_err() {
+        break;
+      }
+    }
+    match acceptor.accept() {
+      Ok(None) => continue,
+      Ok(Some(_hello)) => break,
+      Err((e, mut alert)) => {
+        let mut out = Vec::new();
+        let _ = alert.write_all(&mut out);
+        let _ = io.write_all(&out).await;
+        let _ = io.flush().await;
+        return ErrInfo::io(&std::io::Error::new(std::io::ErrorKind::InvalidData, e), "handshake");
+      }
+    }
+  }
+  let _ = io.write_all(&crate::tls::error::HANDSHAKE_FAILURE_ALERT).await;
+  let _ = io.flush().await;
+  let tls13 = server_tls13 && crate::tls::client_hello::offers_tls13(&seen);
+  let (code, message) = crate::tls::error::no_certificate_error(tls13);
+  ErrInfo::coded(&code, message)
 }
 
 /// The client side of the handshake over a connected socket, bounded by `limit`; held for

@@ -12,7 +12,7 @@ use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 
 use super::authz::AuthzPolicy;
 use super::error::{
-    TlsError, ERR_CONFIG, ERR_INVALID_PROTOCOL_VERSION, ERR_MATERIAL, ERR_UNSUPPORTED_OPTION,
+    TlsError, ERR_CONFIG, ERR_INVALID_PROTOCOL_VERSION, ERR_UNSUPPORTED_OPTION,
 };
 use super::material::{load_material, Material, MaterialSources};
 use super::verifier::{NodeClientVerifier, NodeServerVerifier, VerifyPolicy};
@@ -96,6 +96,23 @@ impl Default for ClientTlsOptions {
 pub struct ServerTls {
     pub config: Arc<ServerConfig>,
     pub policy: Arc<VerifyPolicy>,
+    /// False for a server made without `key`/`cert` (Node makes one; every handshake fails).
+    pub has_cert: bool,
+    /// Whether TLS 1.3 is among the server's versions (which OpenSSL error a certless
+    /// server reports depends on the version it would have negotiated).
+    pub tls13: bool,
+}
+
+/// The certificate resolver of a server without `key`/`cert`: it never has one, so rustls
+/// refuses any handshake that reaches it (cio refuses the ClientHello before, see
+/// `runtime::secure`).
+#[derive(Debug)]
+struct NoCertificate;
+
+impl rustls::server::ResolvesServerCert for NoCertificate {
+    fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        None
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -154,7 +171,8 @@ pub fn protocol_versions(
 }
 
 fn store_for(material: &Material) -> Result<Arc<TrustStore>, TlsError> {
-    if material.ca.is_empty() {
+    // A `ca` given replaces the system roots even when it held no certificate (Node's too).
+    if !material.ca_given {
         Ok(TrustStore::system())
     } else {
         Ok(Arc::new(TrustStore::from_certs(material.ca.clone())?))
@@ -169,10 +187,10 @@ pub fn build_server_config(opts: &ServerTlsOptions) -> Result<ServerTls, TlsErro
     let provider = provider();
     let versions = protocol_versions(opts.min_version.as_deref(), opts.max_version.as_deref())?;
     let material = load_material(&opts.material, &provider)?;
-    let certified = material
-        .certified
-        .clone()
-        .ok_or_else(|| TlsError::new(ERR_MATERIAL, "a TLS server needs both 'key' and 'cert'"))?;
+    // Without key and cert the server is still made, as Node's is: each handshake fails
+    // (`ServerTls::has_cert`; `runtime::secure` refuses the ClientHello as OpenSSL does).
+    let certified = material.certified.clone();
+    let has_cert = certified.is_some();
     let policy = Arc::new(VerifyPolicy {
         store: store_for(&material)?,
         purpose: Purpose::ClientAuth,
@@ -190,7 +208,10 @@ pub fn build_server_config(opts: &ServerTlsOptions) -> Result<ServerTls, TlsErro
     } else {
         builder.with_no_client_auth()
     };
-    let mut config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
+    let mut config = match certified {
+        Some(ck) => builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(ck))),
+        None => builder.with_cert_resolver(Arc::new(NoCertificate)),
+    };
     config.alpn_protocols = opts.alpn_protocols.clone();
     if opts.session_resumption {
         config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new().map_err(config_error)?;
@@ -201,6 +222,8 @@ pub fn build_server_config(opts: &ServerTlsOptions) -> Result<ServerTls, TlsErro
     Ok(ServerTls {
         config: Arc::new(config),
         policy,
+        has_cert,
+        tls13: versions.iter().any(|v| v.version == rustls::ProtocolVersion::TLSv1_3),
     })
 }
 

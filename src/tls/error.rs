@@ -183,44 +183,149 @@ impl fmt::Display for VerifyError {
 
 impl std::error::Error for VerifyError {}
 
-/// Node-like `(code, message)` for a failed handshake, for the socket's `'error'` and the
-/// server's `'tlsClientError'`. A cio verifier's own refusal keeps its Node verify code; an
-/// alert from the peer gets OpenSSL's `ERR_SSL_*` name as Node reports it.
+/// Node's `(code, message)` for an OpenSSL error: the code is `ERR_SSL_` and the reason in
+/// capitals (as Node derives it), the message OpenSSL's `library:function:reason` part.
+fn openssl(func: &str, reason: &str) -> (String, String) {
+    let code = format!(
+        "ERR_SSL_{}",
+        reason.to_ascii_uppercase().replace([' ', '-'], "_")
+    );
+    (code, format!("SSL routines:{func}:{reason}"))
+}
+
+/// Node-like `(code, message)` for a failed handshake or a TLS failure after it, for the
+/// socket's `'error'` and the server's `'tlsClientError'`. A cio verifier's own refusal keeps
+/// its Node verify code; everything with an OpenSSL counterpart gets OpenSSL's reason, as Node
+/// reports it (`ERR_SSL_<REASON>`, message `SSL routines:<function>:<reason>`); the rest
+/// keeps rustls's message under `ERR_SSL_HANDSHAKE_FAILURE`.
 pub fn handshake_error_code(e: &RustlsError) -> (String, String) {
+    use rustls::InvalidMessage as M;
     if let Some(v) = VerifyError::from_rustls(e) {
         return (v.code.to_string(), v.message.clone());
     }
-    let code = match e {
-        RustlsError::NoCertificatesPresented => "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE".into(),
-        RustlsError::AlertReceived(a) => alert_code(*a),
-        RustlsError::NoApplicationProtocol => "ERR_SSL_NO_APPLICATION_PROTOCOL".into(),
-        RustlsError::PeerIncompatible(_) => "ERR_SSL_UNSUPPORTED_PROTOCOL".into(),
-        RustlsError::InvalidCertificate(_) => "ERR_SSL_CERTIFICATE_VERIFY_FAILED".into(),
-        _ => "ERR_SSL_HANDSHAKE_FAILURE".into(),
-    };
-    (code, e.to_string())
+    match e {
+        RustlsError::NoCertificatesPresented => {
+            openssl("tls_process_client_certificate", "peer did not return a certificate")
+        }
+        RustlsError::AlertReceived(a) => match alert_reason(*a) {
+            Some(reason) => {
+                let (code, message) = openssl("ssl3_read_bytes", reason);
+                (code, format!("{message}:SSL alert number {}", u8::from(*a)))
+            }
+            None => (
+                "ERR_SSL_TLSV1_ALERT_UNKNOWN".into(),
+                format!("{e} (SSL alert number {})", u8::from(*a)),
+            ),
+        },
+        RustlsError::NoApplicationProtocol => openssl("tls_handle_alpn", "no application protocol"),
+        RustlsError::PeerIncompatible(_) => ("ERR_SSL_UNSUPPORTED_PROTOCOL".into(), e.to_string()),
+        RustlsError::InvalidCertificate(_) => {
+            openssl("tls_post_process_server_certificate", "certificate verify failed")
+        }
+        // A record whose authentication tag does not verify (a corrupted or forged record).
+        RustlsError::DecryptError => openssl("ssl3_get_record", "decryption failed or bad record mac"),
+        // Bytes that are not a TLS record: OpenSSL reads the record header's version first.
+        RustlsError::InvalidMessage(M::InvalidContentType | M::UnknownProtocolVersion) => {
+            openssl("ssl3_get_record", "wrong version number")
+        }
+        RustlsError::InvalidMessage(M::MessageTooLarge) => {
+            openssl("ssl3_get_record", "packet length too long")
+        }
+        _ => ("ERR_SSL_HANDSHAKE_FAILURE".into(), e.to_string()),
+    }
 }
 
-fn alert_code(a: AlertDescription) -> String {
+/// Whether a connection runs TLS 1.2 with an AES-GCM suite (`suite` as rustls names it): there
+/// OpenSSL reports a record that does not decrypt from its GCM provider, not as a bad MAC.
+pub fn is_tls12_aes_gcm(tls12: bool, suite: &str) -> bool {
+    tls12 && suite.contains("_AES_") && suite.contains("_GCM_")
+}
+
+/// Like [`handshake_error_code`], for a failure on an established connection: in TLS 1.2 with
+/// AES-GCM (`tls12_aes_gcm`) a record that does not decrypt is OpenSSL's "cipher operation
+/// failed" (Node 20: `ERR_SSL_CIPHER_OPERATION_FAILED`), in TLS 1.3 and with ChaCha20 its
+/// "decryption failed or bad record mac".
+pub fn record_error_code(e: &RustlsError, tls12_aes_gcm: bool) -> (String, String) {
+    if tls12_aes_gcm && matches!(e, RustlsError::DecryptError) {
+        return (
+            "ERR_SSL_CIPHER_OPERATION_FAILED".into(),
+            "Provider routines:ossl_gcm_stream_update:cipher operation failed".into(),
+        );
+    }
+    handshake_error_code(e)
+}
+
+/// The plaintext fatal `handshake_failure` alert record (what OpenSSL sends when it cannot
+/// serve a ClientHello).
+pub const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+
+/// The alert record to send instead of rustls's on a TLS 1.2 connection, where rustls would
+/// send a TLS 1.3 alert: `certificate_required` for a missing client certificate becomes
+/// OpenSSL's `handshake_failure` (the peer's error then reads as Node's does).
+pub fn tls12_alert_instead(e: &RustlsError) -> Option<[u8; 7]> {
+    match e {
+        RustlsError::NoCertificatesPresented => Some(HANDSHAKE_FAILURE_ALERT),
+        _ => None,
+    }
+}
+
+/// The same as [`tls12_alert_instead`] for an outgoing record written by a driver cio does not
+/// run (tokio-rustls): a plaintext `certificate_required` alert record (plaintext alerts with
+/// it exist only in TLS 1.2; TLS 1.3 encrypts its alerts) becomes `handshake_failure`.
+pub fn tls12_alert_record_instead(record: &[u8]) -> Option<[u8; 7]> {
+    let required = u8::from(AlertDescription::CertificateRequired);
+    (record == [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, required]).then_some(HANDSHAKE_FAILURE_ALERT)
+}
+
+/// The server's error for a handshake it cannot serve because it has no certificate, as
+/// OpenSSL reports it: no signature algorithm to sign with in TLS 1.3, no cipher suite usable
+/// without a certificate in TLS 1.2.
+pub fn no_certificate_error(tls13: bool) -> (String, String) {
+    if tls13 {
+        openssl("tls_choose_sigalg", "no suitable signature algorithm")
+    } else {
+        openssl("tls_post_process_client_hello", "no shared cipher")
+    }
+}
+
+/// OpenSSL's reason for a received alert (`SSL_R_SSLV3_ALERT_*`/`SSL_R_TLSV1_ALERT_*`).
+fn alert_reason(a: AlertDescription) -> Option<&'static str> {
     use AlertDescription as A;
-    let name = match a {
-        A::HandshakeFailure => "SSLV3_ALERT_HANDSHAKE_FAILURE",
-        A::BadCertificate => "SSLV3_ALERT_BAD_CERTIFICATE",
-        A::UnsupportedCertificate => "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
-        A::CertificateRevoked => "SSLV3_ALERT_CERTIFICATE_REVOKED",
-        A::CertificateExpired => "SSLV3_ALERT_CERTIFICATE_EXPIRED",
-        A::CertificateUnknown => "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
-        A::UnknownCA => "TLSV1_ALERT_UNKNOWN_CA",
-        A::AccessDenied => "TLSV1_ALERT_ACCESS_DENIED",
-        A::DecryptError => "TLSV1_ALERT_DECRYPT_ERROR",
-        A::ProtocolVersion => "TLSV1_ALERT_PROTOCOL_VERSION",
-        A::InternalError => "TLSV1_ALERT_INTERNAL_ERROR",
-        A::UnrecognisedName => "TLSV1_UNRECOGNIZED_NAME",
-        A::NoApplicationProtocol => "TLSV1_ALERT_NO_APPLICATION_PROTOCOL",
-        A::CertificateRequired => "TLSV13_ALERT_CERTIFICATE_REQUIRED",
-        _ => "TLSV1_ALERT_UNKNOWN",
-    };
-    format!("ERR_SSL_{name}")
+    Some(match a {
+        A::UnexpectedMessage => "sslv3 alert unexpected message",
+        A::BadRecordMac => "sslv3 alert bad record mac",
+        A::DecryptionFailed => "tlsv1 alert decryption failed",
+        A::RecordOverflow => "tlsv1 alert record overflow",
+        A::DecompressionFailure => "sslv3 alert decompression failure",
+        A::HandshakeFailure => "sslv3 alert handshake failure",
+        A::NoCertificate => "sslv3 alert no certificate",
+        A::BadCertificate => "sslv3 alert bad certificate",
+        A::UnsupportedCertificate => "sslv3 alert unsupported certificate",
+        A::CertificateRevoked => "sslv3 alert certificate revoked",
+        A::CertificateExpired => "sslv3 alert certificate expired",
+        A::CertificateUnknown => "sslv3 alert certificate unknown",
+        A::IllegalParameter => "sslv3 alert illegal parameter",
+        A::UnknownCA => "tlsv1 alert unknown ca",
+        A::AccessDenied => "tlsv1 alert access denied",
+        A::DecodeError => "tlsv1 alert decode error",
+        A::DecryptError => "tlsv1 alert decrypt error",
+        A::ExportRestriction => "tlsv1 alert export restriction",
+        A::ProtocolVersion => "tlsv1 alert protocol version",
+        A::InsufficientSecurity => "tlsv1 alert insufficient security",
+        A::InternalError => "tlsv1 alert internal error",
+        A::InappropriateFallback => "tlsv1 alert inappropriate fallback",
+        A::UserCanceled => "tlsv1 alert user cancelled",
+        A::NoRenegotiation => "tlsv1 alert no renegotiation",
+        A::UnsupportedExtension => "tlsv1 unsupported extension",
+        A::CertificateUnobtainable => "tlsv1 certificate unobtainable",
+        A::UnrecognisedName => "tlsv1 unrecognized name",
+        A::BadCertificateStatusResponse => "tlsv1 bad certificate status response",
+        A::BadCertificateHashValue => "tlsv1 bad certificate hash value",
+        A::UnknownPSKIdentity => "tlsv1 alert unknown psk identity",
+        A::CertificateRequired => "tlsv13 alert certificate required",
+        A::NoApplicationProtocol => "tlsv1 alert no application protocol",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -243,6 +348,73 @@ mod tests {
             AlertDescription::CertificateRequired,
         ));
         assert_eq!(client.0, "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED");
+    }
+
+    #[test]
+    fn failures_after_the_handshake_get_openssls_reasons() {
+        let (code, message) = handshake_error_code(&RustlsError::DecryptError);
+        assert_eq!(code, "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC");
+        assert_eq!(message, "SSL routines:ssl3_get_record:decryption failed or bad record mac");
+        let (code, message) =
+            handshake_error_code(&RustlsError::AlertReceived(AlertDescription::BadRecordMac));
+        assert_eq!(code, "ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC");
+        assert!(message.ends_with(":SSL alert number 20"), "{message}");
+        let hs = handshake_error_code(&RustlsError::AlertReceived(AlertDescription::HandshakeFailure));
+        assert_eq!(hs.0, "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE");
+        assert_eq!(
+            handshake_error_code(&RustlsError::AlertReceived(AlertDescription::UnknownCA)).0,
+            "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA"
+        );
+        assert_eq!(
+            handshake_error_code(&RustlsError::AlertReceived(AlertDescription::Unknown(200))).0,
+            "ERR_SSL_TLSV1_ALERT_UNKNOWN"
+        );
+    }
+
+    #[test]
+    fn a_record_that_does_not_decrypt_in_tls12_gcm_is_a_cipher_operation_failure() {
+        let gcm = is_tls12_aes_gcm(true, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+        assert!(gcm);
+        assert!(!is_tls12_aes_gcm(true, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"));
+        assert!(!is_tls12_aes_gcm(false, "TLS13_AES_256_GCM_SHA384"));
+        assert_eq!(record_error_code(&RustlsError::DecryptError, true).0, "ERR_SSL_CIPHER_OPERATION_FAILED");
+        assert_eq!(
+            record_error_code(&RustlsError::DecryptError, false).0,
+            "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
+        );
+        let alert = RustlsError::AlertReceived(AlertDescription::BadRecordMac);
+        assert_eq!(record_error_code(&alert, true), handshake_error_code(&alert));
+    }
+
+    #[test]
+    fn no_tls13_alert_for_a_missing_client_certificate_in_tls12() {
+        assert_eq!(
+            tls12_alert_instead(&RustlsError::NoCertificatesPresented),
+            Some(HANDSHAKE_FAILURE_ALERT)
+        );
+        assert_eq!(tls12_alert_instead(&RustlsError::DecryptError), None);
+        assert_eq!(
+            tls12_alert_record_instead(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 116]),
+            Some(HANDSHAKE_FAILURE_ALERT)
+        );
+        assert_eq!(tls12_alert_record_instead(&[0x17, 0x03, 0x03, 0x00, 0x02, 0x02, 116]), None);
+        assert_eq!(tls12_alert_record_instead(&HANDSHAKE_FAILURE_ALERT), None);
+    }
+
+    #[test]
+    fn bytes_that_are_not_tls_are_a_wrong_version_number() {
+        let e = RustlsError::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        let (code, message) = handshake_error_code(&e);
+        assert_eq!(code, "ERR_SSL_WRONG_VERSION_NUMBER");
+        assert_eq!(message, "SSL routines:ssl3_get_record:wrong version number");
+    }
+
+    #[test]
+    fn a_server_without_certificate_fails_as_openssl_does() {
+        assert_eq!(no_certificate_error(true).0, "ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM");
+        assert_eq!(no_certificate_error(false).0, "ERR_SSL_NO_SHARED_CIPHER");
+        assert_eq!(HANDSHAKE_FAILURE_ALERT[0], 0x15); // alert record
+        assert_eq!(HANDSHAKE_FAILURE_ALERT[6], u8::from(AlertDescription::HandshakeFailure));
     }
 
     #[test]

@@ -65,8 +65,11 @@ pub struct MaterialSources {
 #[derive(Debug, Clone, Default)]
 pub struct Material {
     pub certified: Option<Arc<CertifiedKey>>,
-    /// The trusted roots from `ca`; empty when no `ca` was given (then system roots apply).
+    /// The trusted roots from `ca`.
     pub ca: Vec<CertificateDer<'static>>,
+    /// Whether `ca` was given at all (then it replaces the system roots, even when it held no
+    /// certificate, as in Node); without it the system roots apply.
+    pub ca_given: bool,
 }
 
 /// Reads a source's bytes; file errors carry the errno name as `code`.
@@ -188,6 +191,22 @@ pub fn load_certs(
                 _ => {}
             }
         }
+        if option == "ca" {
+            // OpenSSL's TRUSTED CERTIFICATE (a certificate followed by its trust settings),
+            // which Node's `ca` takes as the certificate it holds.
+            for der in trusted_certificates(&bytes) {
+                if x509_parser::parse_x509_certificate(&der).is_err() {
+                    return Err(bad(option, &label, "a TRUSTED CERTIFICATE block is not a valid X.509 certificate"));
+                }
+                found += 1;
+                certs.push(CertificateDer::from(der));
+            }
+            // A `ca` holding no certificate at all (a private key, say) adds nothing, as in
+            // Node (OpenSSL reads the certificates it finds and ignores the rest).
+            if found == 0 {
+                continue;
+            }
+        }
         if found == 0 {
             let why = if saw_key {
                 "expected a certificate but found a private key"
@@ -198,6 +217,23 @@ pub fn load_certs(
         }
     }
     Ok(certs)
+}
+
+/// The certificates of the `TRUSTED CERTIFICATE` blocks in `bytes` (each without the trust
+/// settings that follow it); a block whose content does not start with a certificate is
+/// returned whole, for the caller to refuse.
+fn trusted_certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for pem in x509_parser::pem::Pem::iter_from_buffer(bytes).flatten() {
+        if pem.label != "TRUSTED CERTIFICATE" {
+            continue;
+        }
+        match x509_parser::parse_x509_certificate(&pem.contents) {
+            Ok((rest, _)) => out.push(pem.contents[..pem.contents.len() - rest.len()].to_vec()),
+            Err(_) => out.push(pem.contents),
+        }
+    }
+    out
 }
 
 /// The single private key of `option` (PKCS#8, PKCS#1 or SEC1), `None` when no source is given.
@@ -281,7 +317,7 @@ pub fn load_material(
             &labels(&src.cert),
         )?),
     };
-    Ok(Material { certified, ca })
+    Ok(Material { certified, ca, ca_given: !src.ca.is_empty() })
 }
 
 /// Builds the signing key and checks it matches the leaf certificate. rustls's own

@@ -199,3 +199,46 @@ fn key_without_cert_is_an_error() {
     };
     assert_eq!(err_of(load_material(&src, &provider())).code, ERR_MATERIAL);
 }
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_ca_holding_no_certificate_adds_nothing_as_in_node() {
+    let certs = load_certs("ca", &path("server.key")).expect("ignored, not refused");
+    assert!(certs.is_empty());
+    // ...while a cert option holding only a key is still refused
+    assert!(load_certs("cert", &path("server.key")).is_err());
+    // and next to a real CA it does not hide that one
+    let certs = load_certs("ca", &[path("server.key"), path("ca.crt")].concat()).expect("ca");
+    assert_eq!(certs.len(), 1);
+}
+
+#[test]
+fn a_trusted_certificate_block_is_taken_as_its_certificate() {
+    let ca = load_certs("ca", &path("ca.crt")).expect("ca");
+    let der = ca[0].as_ref().to_vec();
+    // the certificate, then OpenSSL's trust settings (an X509_CERT_AUX trusting serverAuth)
+    let mut trusted = der.clone();
+    trusted.extend_from_slice(&[0x30, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01]);
+    let pem = format!("-----BEGIN TRUSTED CERTIFICATE-----\n{}\n-----END TRUSTED CERTIFICATE-----\n", base64(&trusted));
+    let certs = load_certs("ca", &[Source::Pem(pem.into_bytes())]).expect("trusted certificate");
+    assert_eq!(certs.len(), 1);
+    assert_eq!(certs[0].as_ref(), &der[..]);
+    let broken = format!("-----BEGIN TRUSTED CERTIFICATE-----\n{}\n-----END TRUSTED CERTIFICATE-----\n", base64(b"not a certificate"));
+    assert!(load_certs("ca", &[Source::Pem(broken.into_bytes())]).is_err());
+}

@@ -18,6 +18,7 @@ mod cert_info;
 mod chain;
 pub mod config;
 mod der;
+pub mod client_hello;
 pub mod error;
 pub mod identity;
 pub mod material;

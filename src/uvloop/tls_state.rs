@@ -48,6 +48,12 @@ impl LoopTls {
     LoopTls { conn, leftover, shutdown_after_flush: false }
   }
 
+  /// TLS 1.2 with an AES-GCM suite (how OpenSSL reports a record that does not decrypt).
+  pub fn tls12_aes_gcm(&self) -> bool {
+    let suite = self.conn.negotiated_cipher_suite().and_then(|s| s.suite().as_str()).unwrap_or("");
+    crate::tls::error::is_tls12_aes_gcm(self.conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2), suite)
+  }
+
   /// Takes the ciphertext that arrived while the connection was on its way to Node's loop
   /// (after the handshake, before JavaScript attached it) out of the kernel into `leftover`,
   /// at most `cap` bytes. Node reads such bytes as they come; left in the kernel they would

@@ -133,6 +133,27 @@ impl NativeSocket {
     self.core.track(task.abort_handle());
     Ok(())
   }
+
+  /// Connects to a Unix domain socket at `path` and runs the TLS client handshake over it,
+  /// as `connect_tls` does over TCP: `CONNECT`, then `SECURE` (the connection moves to Node's
+  /// loop like a TCP one) or `ERROR`.
+  #[napi(catch_unwind)]
+  pub fn connect_unix_tls(&self, path: String, ctx: &TlsContext, servername: String, handshake_timeout_ms: Option<u32>) -> Result<()> {
+    let tls = ctx.client().ok_or_else(|| Error::new(Status::InvalidArg, "a server TLS context cannot connect"))?;
+    let limit = handshake_timeout_ms.filter(|ms| *ms > 0).map(|ms| Duration::from_millis(ms as u64));
+    let core = self.core.clone();
+    let task = handle().spawn(async move {
+      match tokio::net::UnixStream::connect(&path).await {
+        Ok(stream) => {
+          core.emitter.emit(Ev::Connect(AddrPair::default()));
+          Box::pin(secure_client(core, Arc::new(Conn::Unix(stream)), tls, servername, limit)).await;
+        }
+        Err(e) => core.emitter.emit(Ev::Error(ErrInfo::io(&e, "connect"))),
+      }
+    });
+    self.core.track(task.abort_handle());
+    Ok(())
+  }
 }
 
 impl NativeSocket {

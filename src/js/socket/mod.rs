@@ -112,7 +112,10 @@ impl SocketCore {
     let (r, w) = tokio::io::split(stream);
     let w = FirstWriteNoDelay::new(w, &conn, self.nodelay.clone());
     *lock(&self.conn) = Some(conn);
-    self.spawn_io(read_loop(self.emitter.clone(), r), w, true, first);
+    let gcm12 = lock(&self.tls).as_ref().is_some_and(|(info, _)| {
+      crate::tls::error::is_tls12_aes_gcm(info.protocol.as_deref() == Some("TLSv1.2"), info.cipher.as_deref().unwrap_or(""))
+    });
+    self.spawn_io(read_loop(self.emitter.clone(), r, gcm12), w, true, first);
   }
 
   fn spawn_io<R, W>(self: &Arc<Self>, reader: R, writer: W, via_task: bool, first: Option<Ev>)

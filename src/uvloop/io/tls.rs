@@ -120,6 +120,7 @@ impl LoopIo {
     let mut tls = self.tls.borrow_mut();
     let (Some(s), Some(t)) = (stream.as_ref(), tls.as_mut()) else { return };
     let mut ended = false;
+    let gcm12 = t.tls12_aes_gcm();
     SCRATCH.with(|scratch| {
       PLAIN.with(|plain| {
         let (mut scratch, mut plain) = (scratch.borrow_mut(), plain.borrow_mut());
@@ -131,7 +132,7 @@ impl LoopIo {
           }
           Got::Error(e) => {
             ended = true;
-            out.push_ev(Ev::Error(ErrInfo::io(&e, "read")));
+            out.push_ev(Ev::Error(ErrInfo::tls_record(&e, "read", gcm12)));
           }
         };
         t.read_some(s, &mut scratch, &mut plain, READS_PER_WAKE, &mut sink);
