@@ -352,3 +352,38 @@ describe('a client without the certificate a server requires', () => {
     expect(results.cio).toEqual(results.node);
   });
 });
+
+describe('a checkServerIdentity callback decides after the handshake, as in Node', () => {
+  // Over a socket (cio's own connect) and over a stream (TLS on an existing socket), each
+  // against Node's tls.connect doing the same.
+  const refuse = () => Object.assign(new Error('not the host we wanted'), { code: 'ERR_TEST_IDENTITY' });
+
+  async function run(kind, overStream, rejectUnauthorized) {
+    const server = track(tls.createServer({ key, cert }, (s) => s.end('hi')));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const port = server.address().port;
+    const options = { host: '127.0.0.1', ca: read('ca.crt'), servername: 'localhost', checkServerIdentity: refuse, rejectUnauthorized };
+    if (overStream) options.socket = track(net.connect(port, '127.0.0.1'));
+    else options.port = port;
+    const client = track(kind === 'node' ? tls.connect(options) : cio.connect({ ...options, isSecure: true }));
+    return new Promise((resolve) => {
+      client.once('secureConnect', () => resolve({ secure: true, authorized: client.authorized, authorizationError: client.authorizationError }));
+      client.once('error', (err) => resolve({ error: err.code, destroyed: client.destroyed }));
+    });
+  }
+
+  test.each([
+    ['over a socket', false],
+    ['over an existing socket', true],
+  ])('%s: an identity error destroys the socket, or with rejectUnauthorized false marks it unauthorized', async (_name, overStream) => {
+    for (const rejectUnauthorized of [true, false]) {
+      const node = await run('node', overStream, rejectUnauthorized);
+      const ours = await run('cio', overStream, rejectUnauthorized);
+      expect(node).toEqual(rejectUnauthorized
+        ? { error: 'ERR_TEST_IDENTITY', destroyed: true }
+        : { secure: true, authorized: false, authorizationError: 'ERR_TEST_IDENTITY' });
+      expect({ rejectUnauthorized, ours }).toEqual({ rejectUnauthorized, ours: node });
+      await track.closeAll();
+    }
+  });
+});

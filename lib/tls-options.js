@@ -175,4 +175,20 @@ function clientContext(options) {
   return ctx;
 }
 
-module.exports = { checkMaterial, clientContext, createContext, handshakeTimeout };
+/**
+ * Node's onConnectSecure: a user's checkServerIdentity decides after the handshake; a failure
+ * marks the socket unauthorized and destroys it unless rejectUnauthorized is false. False when
+ * the socket was destroyed.
+ */
+function applyServerIdentity(socket, options, servername) {
+  if (typeof options.checkServerIdentity !== 'function') return true;
+  const err = options.checkServerIdentity(servername, socket.getPeerCertificate(true));
+  if (!err) return true;
+  socket.authorized = false;
+  socket.authorizationError = err.code || err.message;
+  if (options.rejectUnauthorized === false) return true;
+  socket.destroy(err);
+  return false;
+}
+
+module.exports = { applyServerIdentity, checkMaterial, clientContext, createContext, handshakeTimeout };

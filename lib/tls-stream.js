@@ -12,6 +12,7 @@ const { Duplex } = require('stream');
 const { binding } = require('./native');
 const errors = require('./errors');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
+const { applyServerIdentity } = require('./tls-options');
 
 let tlsError; // lib/tls.js's native error → Node error mapping, given by install()
 
@@ -176,18 +177,7 @@ class StreamTLSSocket extends Duplex {
         if (this.server) this.server.emit('secureConnection', this);
       }
     } else {
-      const o = this._tlsOptions;
-      if (this._viaConnect && typeof o.checkServerIdentity === 'function') {
-        const err = o.checkServerIdentity(this._servername, this.getPeerCertificate(true));
-        if (err) {
-          this.authorized = false;
-          this.authorizationError = err.code || err.message;
-          if (o.rejectUnauthorized !== false) {
-            this.destroy(err);
-            return;
-          }
-        }
-      }
+      if (this._viaConnect && !applyServerIdentity(this, this._tlsOptions, this._servername)) return;
       this._flushPendingWrite();
       this.emit('secure');
       if (this._viaConnect) this.emit('secureConnect');

@@ -11,7 +11,7 @@ const errors = require('./errors');
 const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
-const { checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
+const { applyServerIdentity, checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
 const tlsStream = require('./tls-stream'); // TLS over an existing socket or stream
 const { AcceptedConnection } = require('./tls-accept');
 
@@ -157,18 +157,7 @@ class TLSSocket extends Socket {
     // The established connection moves onto Node's loop (src/uvloop/tls_state.rs), as plain ones do.
     this._attachLoop();
     this._applySecure(info);
-    const o = this._tlsOptions;
-    if (typeof o.checkServerIdentity === 'function') {
-      const err = o.checkServerIdentity(this._servername, this.getPeerCertificate(true));
-      if (err) {
-        this.authorized = false;
-        this.authorizationError = err.code || err.message;
-        if (o.rejectUnauthorized !== false) {
-          this.destroy(err);
-          return;
-        }
-      }
-    }
+    if (!applyServerIdentity(this, this._tlsOptions, this._servername)) return;
     this._flushPending();
     this.emit('secureConnect');
   }
