@@ -255,7 +255,9 @@ class SocketMethods {
     this._addrs = addrs || handle.addresses();
     debug('socket accepted from %s:%s', this._addrs.remoteAddress, this._addrs.remotePort);
     // Plain connections run on Node's own loop; the rest (TLS) deliver through the runtime.
-    if (!handle.attach(this[kEvents])) handle.start(this[kEvents]);
+    const onLoop = this._attachNative();
+    if (onLoop === null) return;
+    if (!onLoop) handle.start(this[kEvents]);
     else if (!this._refed) handle.unref();
     if (pauseOnConnect) this.pause();
     else this.read(0);
@@ -263,8 +265,21 @@ class SocketMethods {
 
   // A connected plain socket moves onto Node's event loop (src/uvloop/).
   _attachLoop() {
-    this._onLoop = this._handle.attach(this[kEvents]);
+    this._onLoop = this._attachNative();
     if (this._onLoop && !this._refed) this._handle.unref();
+  }
+
+  // The handle's move onto Node's loop: true when it runs there, false when it stays on the
+  // runtime, null when the system refused (a descriptor that cannot be detached from tokio):
+  // then the socket fails with a coded error instead of a native exception.
+  _attachNative() {
+    try {
+      return this._handle.attach(this[kEvents]);
+    } catch (err) {
+      const failure = errors.codedError('ERR_CIO_INTERNAL', `cio could not run the connection on Node's loop: ${err.message}`);
+      process.nextTick(() => this.destroy(failure));
+      return null;
+    }
   }
 
   // A connected socket that neither reads nor writes does not keep the process alive (as an
