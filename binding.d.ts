@@ -26,7 +26,7 @@ export declare class NativeServer {
    * before it): the connection closes and the server reports Node's `'tlsClientError'`
    * ECONNRESET. False when that handshake already ended (it reported itself).
    */
-  abortHandshake(id: number): boolean
+  abortHandshake(id: number, report?: boolean | undefined | null): boolean
   /** Lets the handshake `id` start (its `'connection'` listeners ran). */
   startHandshake(id: number): void
   /**

@@ -45,6 +45,7 @@ function Server(options, connectionListener) {
   this.keepAliveInitialDelay = ~~(options.keepAliveInitialDelay / 1000);
   this.highWaterMark = options.highWaterMark ?? defaultHighWaterMark();
   this.maxConnections = undefined;
+  this._handshaking = 0; // TLS handshakes admitted at their TCP accept and not yet ended (maxConnections)
   this._handle = null;
   this._closing = null;
   this._address = null;
@@ -141,7 +142,7 @@ class ServerMethods {
     if (this._tlsContext) {
       handle.setTls(this._tlsContext);
       // TLS: accepted connections wait for the 'connection' listeners while there are some.
-      handle.announceAccepts(this._rawConnectionListeners() > 0);
+      handle.announceAccepts(this._wantsAccepts());
     }
     const result = handle.listen(opts);
     if (result.error) {
@@ -177,6 +178,8 @@ class ServerMethods {
   }
 
   _onConnection(handle) {
+    // A TLS handshake admitted at its TCP accept (TLS_ACCEPT) is a connection now.
+    if (this._handshaking > 0) this._handshaking--;
     // A connection accepted before close() (its TLS handshake may have finished since) still
     // reaches the application, as with Node; the accept loop reports it before CLOSED. Only
     // a server that was released (or never listened) has nobody to take it.
@@ -187,10 +190,7 @@ class ServerMethods {
     if (this.maxConnections !== undefined && this._connections >= this.maxConnections) {
       const a = handle.addresses();
       handle.close();
-      this.emit('drop', {
-        localAddress: a.localAddress, localPort: a.localPort, localFamily: a.localFamily,
-        remoteAddress: a.remoteAddress, remotePort: a.remotePort, remoteFamily: a.remoteFamily,
-      });
+      this._emitDrop(a);
       return;
     }
     const socket = this._wrap(handle);
@@ -215,6 +215,29 @@ class ServerMethods {
   }
 
   // The application's 'connection' listeners (a TLS server keeps one of its own for streams).
+  // Node's 'drop': a connection refused over maxConnections, with its endpoints.
+  _emitDrop(a) {
+    this.emit('drop', {
+      localAddress: a.localAddress, localPort: a.localPort, localFamily: a.localFamily,
+      remoteAddress: a.remoteAddress, remotePort: a.remotePort, remoteFamily: a.remoteFamily,
+    });
+  }
+
+  // A TLS server hears of each TCP accept before its handshake (TLS_ACCEPT) while somebody
+  // listens for 'connection' or a maxConnections limit applies (checked there, as Node does).
+  _wantsAccepts() {
+    return this._rawConnectionListeners() > 0 || this.maxConnections !== undefined;
+  }
+
+  get maxConnections() {
+    return this._maxConnections;
+  }
+
+  set maxConnections(value) {
+    this._maxConnections = value;
+    if (this._tlsContext && this._handle) this._handle.announceAccepts(this._wantsAccepts());
+  }
+
   _rawConnectionListeners() {
     return this.listeners('connection').filter((fn) => fn !== this._streamConnectionListener).length;
   }

@@ -281,6 +281,18 @@ class TLSServer extends Server {
       // reads anything (lib/tls-accept.js); then the handshake starts, unless one of them
       // destroyed the connection.
       const [id, addrs] = payload;
+      // Node's net.Server refuses a connection over maxConnections at its TCP accept: the raw
+      // socket closes (the client's handshake fails with ECONNRESET) and only 'drop' is
+      // emitted. Handshakes admitted meanwhile count as connections, as in Node.
+      if (this.maxConnections !== undefined) {
+        if (this._connections + this._handshaking >= this.maxConnections) {
+          const handle = this._handle || this._closing;
+          if (handle) handle.abortHandshake(id, false);
+          this._emitDrop(addrs || {});
+          return;
+        }
+        this._handshaking++;
+      }
       const view = this._rawConnectionListeners() > 0 ? new AcceptedConnection(this, id, addrs) : null;
       try {
         if (view) this.emit('connection', view);
@@ -294,6 +306,7 @@ class TLSServer extends Server {
       return;
     }
     if (code !== EV.TLS_CLIENT_ERROR) return;
+    if (this._handshaking > 0) this._handshaking--; // an admitted handshake that failed
     const [info, addrs] = payload;
     debug('tls client error %s', info.code);
     const shell = new TLSSocket({});

@@ -326,11 +326,15 @@ impl NativeServer {
   /// before it): the connection closes and the server reports Node's `'tlsClientError'`
   /// ECONNRESET. False when that handshake already ended (it reported itself).
   #[napi(catch_unwind)]
-  pub fn abort_handshake(&self, id: u32) -> bool {
+  pub fn abort_handshake(&self, id: u32, report: Option<bool>) -> bool {
     let Some(p) = lock(&self.pending).remove(&id) else { return false };
     p.task.abort();
-    let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
-    self.emitter.emit(Ev::TlsClientError(ErrInfo::io(&reset, "read"), p.addrs));
+    // Not reported when the server itself refused the connection (over `maxConnections`: Node
+    // closes the raw socket and emits only 'drop').
+    if report != Some(false) {
+      let reset = std::io::Error::from_raw_os_error(libc::ECONNRESET);
+      self.emitter.emit(Ev::TlsClientError(ErrInfo::io(&reset, "read"), p.addrs));
+    }
     true
   }
 
