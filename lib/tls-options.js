@@ -191,4 +191,31 @@ function applyServerIdentity(socket, options, servername) {
   return false;
 }
 
-module.exports = { applyServerIdentity, checkMaterial, clientContext, createContext, handshakeTimeout };
+let ipServernameWarned = false;
+
+/**
+ * Node's setServername checks, for every TLS client (over a socket or a stream): a truthy
+ * servername must be a string, and an IP address gives DEP0123 (once per process).
+ */
+function checkServername(servername) {
+  if (!servername) return;
+  if (typeof servername !== 'string') throw errors.invalidArgType('name', 'of type string', servername);
+  if (!ipServernameWarned && require('net').isIP(servername)) {
+    ipServernameWarned = true;
+    process.emitWarning('Setting the TLS ServerName to an IP address is not permitted by RFC 6066. This will be ignored in a future version.', 'DeprecationWarning', 'DEP0123');
+  }
+}
+
+/** What a TLS socket knows before its handshake (both kinds of TLSSocket start this way). */
+function initSecureState(socket) {
+  socket.encrypted = true;
+  socket.authorized = false;
+  socket.authorizationError = null;
+  socket.alpnProtocol = false;
+  socket.servername = undefined;
+  socket._secureEstablished = false;
+  socket._info = null;
+  socket._peerChain = null;
+}
+
+module.exports = { applyServerIdentity, checkServername, initSecureState, checkMaterial, clientContext, createContext, handshakeTimeout };

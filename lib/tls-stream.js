@@ -12,7 +12,7 @@ const { Duplex } = require('stream');
 const { binding } = require('./native');
 const errors = require('./errors');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
-const { applyServerIdentity } = require('./tls-options');
+const { applyServerIdentity, checkServername, initSecureState } = require('./tls-options');
 
 let tlsError; // lib/tls.js's native error → Node error mapping, given by install()
 
@@ -57,14 +57,7 @@ class StreamTLSSocket extends Duplex {
     this._connectOptions = options.connectOptions || null;
     this._servername = options.servername;
     this.server = options.server || undefined;
-    this.encrypted = true;
-    this.authorized = false;
-    this.authorizationError = null;
-    this.alpnProtocol = false;
-    this.servername = undefined;
-    this._secureEstablished = false;
-    this._info = null;
-    this._peerChain = null;
+    initSecureState(this);
     this._pendingWrite = null;
     this._readPaused = false;
     this._controlReleased = !this._isServer;
@@ -374,9 +367,7 @@ function install(tls) {
 
 /** The native context and servername for a client over a stream (`tls.connect({ socket })`). */
 function clientOver(socket, options, cb, { clientContext, handshakeTimeout }) {
-  if (options.servername && typeof options.servername !== 'string') {
-    throw errors.invalidArgType('name', 'of type string', options.servername);
-  }
+  checkServername(options.servername);
   const context = clientContext(options);
   const t = handshakeTimeout(options);
   const tlssock = new StreamTLSSocket(socket, {

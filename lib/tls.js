@@ -11,7 +11,7 @@ const errors = require('./errors');
 const { Socket, normalizeConnectArgs } = require('./socket');
 const { Server } = require('./server');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
-const { applyServerIdentity, checkMaterial, clientContext, createContext, handshakeTimeout } = require('./tls-options');
+const { applyServerIdentity, checkMaterial, checkServername, initSecureState, clientContext, createContext, handshakeTimeout } = require('./tls-options');
 const tlsStream = require('./tls-stream'); // TLS over an existing socket or stream
 const { AcceptedConnection } = require('./tls-accept');
 
@@ -60,23 +60,13 @@ function tlsError(info, socket) {
   return err;
 }
 
-// Node warns once per process about an IP address as servername (DEP0123).
-let ipServernameWarned = false;
-
 class TLSSocket extends Socket {
   constructor(options = {}, streamOptions) {
     // Node's new TLSSocket(socket, options): TLS over that socket or stream (lib/tls-stream.js).
     if (tlsStream.isStream(options)) return tlsStream.construct(options, streamOptions, { clientContext, createContext });
     if ((options === undefined || options === null) && streamOptions) options = streamOptions;
     super(options || {});
-    this.encrypted = true;
-    this.authorized = false;
-    this.authorizationError = null;
-    this.alpnProtocol = false;
-    this.servername = undefined;
-    this._secureEstablished = false;
-    this._info = null;
-    this._peerChain = null;
+    initSecureState(this);
     this._tlsOptions = options;
   }
 
@@ -85,14 +75,7 @@ class TLSSocket extends Socket {
     // TLS over an existing socket or stream is tls.connect({ socket }) / new TLSSocket(socket):
     // here `socket` is refused, never ignored (ignoring it would dial host:port directly).
     errors.refuseUnsupported(options, ['socket'], 'the TLS option', ' in TLSSocket#connect() (use connect({ isSecure: true, socket }) or new TLSSocket(socket, options))');
-    // Node's setServername check (a truthy servername must be a string).
-    if (options.servername && typeof options.servername !== 'string') {
-      throw errors.invalidArgType('name', 'of type string', options.servername);
-    }
-    if (options.servername && !ipServernameWarned && net.isIP(options.servername)) {
-      ipServernameWarned = true;
-      process.emitWarning('Setting the TLS ServerName to an IP address is not permitted by RFC 6066. This will be ignored in a future version.', 'DeprecationWarning', 'DEP0123');
-    }
+    checkServername(options.servername);
     this._tlsOptions = options;
     this._handshakeTimeout = handshakeTimeout(options);
     this._context = clientContext(options);

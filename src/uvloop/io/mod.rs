@@ -344,6 +344,24 @@ impl LoopIo {
 
   /// Calls the JavaScript callback with what `out` collected, as Node calls back after I/O:
   /// `(code, payload)` for a single event, `([code, payload, ...])` for several.
+  /// Runs `fill` inside a handle scope of a libuv callback and delivers what it collected (if
+  /// anything) before the scope closes.
+  ///
+  /// # Safety
+  /// JavaScript thread, from a libuv callback of this socket.
+  unsafe fn in_scope(&self, fill: impl FnOnce(&mut Out)) {
+    let mut scope = ptr::null_mut();
+    if sys::napi_open_handle_scope(self.base.env, &mut scope) != sys::Status::napi_ok {
+      return;
+    }
+    let mut out = Out::new(self.base.env);
+    fill(&mut out);
+    if out.len() > 0 {
+      self.deliver(&out);
+    }
+    sys::napi_close_handle_scope(self.base.env, scope);
+  }
+
   unsafe fn deliver(&self, out: &Out) {
     let env = self.base.env;
     if out.len() == 1 {
@@ -362,80 +380,73 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, events: c_int) 
   if io.closed.get() {
     return;
   }
-  let mut scope = ptr::null_mut();
-  if sys::napi_open_handle_scope(io.base.env, &mut scope) != sys::Status::napi_ok {
-    return;
-  }
-  let mut out = Out::new(io.base.env);
-  if io.connecting.get() {
-    if status < 0 {
+  io.in_scope(|out| {
+    if io.connecting.get() {
+      if status < 0 {
+        io.polling.set(0);
+      }
+      io.finish_connect(status, out);
+    } else if status < 0 {
+      // libuv reports POLLERR (e.g. a reset) as UV_EBADF and stops the handle; the real error
+      // is pending on the socket, and a read or write returns it.
       io.polling.set(0);
-    }
-    io.finish_connect(status, &mut out);
-  } else if status < 0 {
-    // libuv reports POLLERR (e.g. a reset) as UV_EBADF and stops the handle; the real error
-    // is pending on the socket, and a read or write returns it.
-    io.polling.set(0);
-    io.send_tail();
-    if io.pending.borrow().is_some() {
-      io.flush_pending(&mut out);
-    }
-    if io.tls_pending.get() {
-      io.flush_tls(&mut out);
-    }
-    if io.reading.get() {
-      io.read_some(&mut out);
-    }
-    if out.len() == 0 {
-      let pending = io.with_stream(|s| match s {
-        PlainStream::Tcp(t) => t.take_error(),
-        PlainStream::Unix(u) => u.take_error(),
-      });
-      let err = match pending {
-        Some(Ok(Some(e))) => e,
-        _ => io::Error::from_raw_os_error(-status),
-      };
-      out.push_ev(Ev::Error(ErrInfo::io(&err, "read")));
-      io.reading.set(false);
-      io.pending.borrow_mut().take();
-      io.tls_pending.set(false);
-    }
-  } else {
-    if events & UV_WRITABLE != 0 {
       io.send_tail();
-      io.flush_pending(&mut out);
+      if io.pending.borrow().is_some() {
+        io.flush_pending(out);
+      }
       if io.tls_pending.get() {
-        io.flush_tls(&mut out);
+        io.flush_tls(out);
+      }
+      if io.reading.get() {
+        io.read_some(out);
+      }
+      if out.len() == 0 {
+        let pending = io.with_stream(|s| match s {
+          PlainStream::Tcp(t) => t.take_error(),
+          PlainStream::Unix(u) => u.take_error(),
+        });
+        let err = match pending {
+          Some(Ok(Some(e))) => e,
+          _ => io::Error::from_raw_os_error(-status),
+        };
+        out.push_ev(Ev::Error(ErrInfo::io(&err, "read")));
+        io.reading.set(false);
+        io.pending.borrow_mut().take();
+        io.tls_pending.set(false);
+      }
+    } else {
+      if events & UV_WRITABLE != 0 {
+        io.send_tail();
+        io.flush_pending(out);
+        if io.tls_pending.get() {
+          io.flush_tls(out);
+        }
+      }
+      let kicked = io.kick.replace(false);
+      if (events & UV_READABLE != 0 || kicked) && io.reading.get() {
+        io.read_some(out);
+      } else if kicked {
+        io.kick.set(true); // not reading yet: look again once reading starts (update_poll)
       }
     }
-    let kicked = io.kick.replace(false);
-    if (events & UV_READABLE != 0 || kicked) && io.reading.get() {
-      io.read_some(&mut out);
-    } else if kicked {
-      io.kick.set(true); // not reading yet: look again once reading starts (update_poll)
+    if let Some(errno) = io.tail_err.get() {
+      // The peer's end after a failed last flight is the reset that failed it.
+      if out.items.last().is_some_and(|(code, _)| *code == crate::deliver::code::END) {
+        io.tail_err.set(None);
+        out.items.pop();
+        out.push_ev(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(errno), "read")));
+      }
     }
-  }
-  if let Some(errno) = io.tail_err.get() {
-    // The peer's end after a failed last flight is the reset that failed it.
-    if out.items.last().is_some_and(|(code, _)| *code == crate::deliver::code::END) {
-      io.tail_err.set(None);
-      out.items.pop();
-      out.push_ev(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(errno), "read")));
+    if out.failed {
+      // A Buffer could not be created (out of memory): what was read cannot reach JavaScript,
+      // so the socket must not go on as if nothing was lost. Deliver what came before, in
+      // order, then an error; reading stops.
+      out.failed = false;
+      io.reading.set(false);
+      out.push_ev(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(libc::ENOMEM), "read")));
     }
-  }
-  if out.failed {
-    // A Buffer could not be created (out of memory): what was read cannot reach JavaScript,
-    // so the socket must not go on as if nothing was lost. Deliver what came before, in
-    // order, then an error; reading stops.
-    out.failed = false;
-    io.reading.set(false);
-    out.push_ev(Ev::Error(ErrInfo::io(&io::Error::from_raw_os_error(libc::ENOMEM), "read")));
-  }
-  io.update_poll();
-  if out.len() > 0 {
-    io.deliver(&out);
-  }
-  sys::napi_close_handle_scope(io.base.env, scope);
+    io.update_poll();
+  });
 }
 
 /// The check phase after a half-close: report its completion (once).
@@ -450,16 +461,7 @@ unsafe extern "C" fn on_check(handle: *mut c_void) {
   if io.closed.get() {
     return;
   }
-  let mut scope = ptr::null_mut();
-  if sys::napi_open_handle_scope(io.base.env, &mut scope) != sys::Status::napi_ok {
-    return;
-  }
-  let mut out = Out::new(io.base.env);
-  out.push_ev(Ev::ShutdownDone(None));
-  if !out.failed {
-    io.deliver(&out);
-  }
-  sys::napi_close_handle_scope(io.base.env, scope);
+  io.in_scope(|out| out.push_ev(Ev::ShutdownDone(None)));
 }
 
 /// Nothing to do: an active idle handle only makes the loop poll without blocking.
