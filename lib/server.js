@@ -13,6 +13,7 @@ const { binding, EV, setRef } = require('./native');
 const errors = require('./errors');
 const { normalizeListenArgs } = require('./args');
 const { Socket } = require('./socket');
+const { installMethods } = require('./socket-surface');
 const debug = require('util').debuglog('cio'); // NODE_DEBUG=cio
 
 // Node's net.Server is a plain function (`net.Server()` works, and so do `class extends` and
@@ -331,8 +332,6 @@ function emitCloseNT(server) {
   server.emit('close');
 }
 
-for (const name of Object.getOwnPropertyNames(ServerMethods.prototype)) {
-  if (name !== 'constructor') Object.defineProperty(Server.prototype, name, Object.getOwnPropertyDescriptor(ServerMethods.prototype, name));
-}
+installMethods(Server.prototype, ServerMethods);
 
 module.exports = { Server, normalizeListenArgs };

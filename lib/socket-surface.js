@@ -99,4 +99,12 @@ function installReadingFlag(proto) {
   });
 }
 
-module.exports = { installSurface, installHandleSurface, installReadingFlag };
+/** Copies the methods (and accessors) of a class body onto `proto`: Node's Socket and Server
+ * are plain functions, so cio writes their methods as classes and installs them. */
+function installMethods(proto, Methods) {
+  for (const name of Object.getOwnPropertyNames(Methods.prototype)) {
+    if (name !== 'constructor') Object.defineProperty(proto, name, Object.getOwnPropertyDescriptor(Methods.prototype, name));
+  }
+}
+
+module.exports = { installSurface, installHandleSurface, installReadingFlag, installMethods };

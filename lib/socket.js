@@ -8,8 +8,10 @@
 const { Duplex, addAbortSignal } = require('stream');
 const { isUint8Array } = require('util').types;
 const net = require('net');
-const { binding, EV, setRef } = require('./native');
-const { installSurface, installHandleSurface, installReadingFlag } = require('./socket-surface');
+const { binding, EV } = require('./native');
+const { installSurface, installHandleSurface, installReadingFlag, installMethods } = require('./socket-surface');
+const { OnreadMethods } = require('./socket-onread');
+const { OptionMethods } = require('./socket-options');
 const errors = require('./errors');
 const { normalizeConnectArgs, validateConnectOptions, connectLookupOptions, lookupAll } = require('./args');
 
@@ -404,81 +406,6 @@ class SocketMethods {
     }
   }
 
-  // onread: the bytes go into the caller's buffer, at most its length per callback; a
-  // callback that returns false stops reading (the rest of this chunk waits for resume/read).
-  _deliverOnread(buf) {
-    const o = this._onread;
-    let off = 0;
-    while (off < buf.length && !this.destroyed) {
-      if (o.buffer === null && o.gen) {
-        const next = o.gen();
-        if (!isUint8Array(next) || next.length === 0) {
-          this.destroy(errors.invalidArgType('onread.buffer()', 'a non-empty Uint8Array', next));
-          return;
-        }
-        o.buffer = next;
-      }
-      const target = o.buffer;
-      const n = Math.min(target.length, buf.length - off);
-      if (n === 0) {
-        this.destroy(errors.invalidArgValue('options.onread.buffer', target, 'must not be empty'));
-        return;
-      }
-      target.set(buf.subarray(off, off + n));
-      off += n;
-      const keep = o.callback.call(this, n, target) !== false;
-      if (o.gen) {
-        const next = o.gen();
-        if (isUint8Array(next)) o.buffer = next;
-      }
-      if (!keep) this._onreadStop();
-      if (o.stopped) {
-        if (off < buf.length) o.pending = buf.subarray(off);
-        return;
-      }
-    }
-  }
-
-  _onreadStop() {
-    this._onread.stopped = true;
-    if (this._handle) {
-      this._reading = false;
-      this._handle.readStop();
-    }
-  }
-
-  // Node's pause/resume/read with onread stop and start the handle's reading directly (the
-  // stream itself never holds data then).
-  pause() {
-    if (this._onread && !this.connecting && this._handle && !this._onread.stopped) this._onreadStop();
-    return Duplex.prototype.pause.call(this);
-  }
-
-  resume() {
-    if (this._onread && !this.connecting && this._handle && this._onread.stopped) this._onreadRestart();
-    return Duplex.prototype.resume.call(this);
-  }
-
-  read(n) {
-    if (this._onread && !this.connecting && this._handle && this._onread.stopped) this._onreadRestart();
-    return Duplex.prototype.read.call(this, n);
-  }
-
-  _onreadRestart() {
-    const o = this._onread;
-    const pending = o.pending;
-    o.pending = null;
-    o.stopped = false;
-    if (pending) {
-      this._deliverOnread(pending);
-      if (o.stopped) return;
-    }
-    if (this._handle) {
-      this._reading = true;
-      this._handle.readStart();
-    }
-  }
-
   _read() {
     if (this._onread && this._onread.stopped) return;
     // Like Node's tryReadStart: only cross into native code when reading was stopped (the
@@ -618,90 +545,11 @@ class SocketMethods {
     if (this.writableFinished) this.destroy();
     else this.once('finish', () => this.destroy());
   }
-
-  // ---- timeouts, options, ref ---------------------------------------------------------------
-
-  // Node's setStreamTimeout: nothing on a destroyed socket; getTimerDuration's checks
-  // (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE; above 2^31-1 ms a TimeoutOverflowWarning and that
-  // maximum, where a plain timer would fire after 1 ms); a callback must be a function.
-  setTimeout(ms, cb) {
-    if (this.destroyed) return this;
-    this.timeout = ms;
-    const duration = errors.timerDuration(ms, 'msecs');
-    this._timeoutMs = duration;
-    this._clearTimer();
-    if (duration === 0) {
-      if (cb !== undefined) {
-        errors.validateFunction(cb, 'callback');
-        this.removeListener('timeout', cb);
-      }
-    } else {
-      this._timer = setTimeout(() => this._onTimeout(), duration);
-      this._timer.unref();
-      if (cb !== undefined) {
-        errors.validateFunction(cb, 'callback');
-        this.once('timeout', cb);
-      }
-    }
-    return this;
-  }
-
-  _onTimeout() {
-    this._timer = null;
-    if (this.destroyed) return;
-    this.emit('timeout');
-  }
-
-  _touch() {
-    if (this._timer) this._timer.refresh();
-  }
-
-  _clearTimer() {
-    if (this._timer) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
-  }
-
-  setNoDelay(noDelay = true) {
-    if (this._handle && !this.connecting) {
-      try {
-        this._handle.setNoDelay(Boolean(noDelay));
-      } catch (err) {
-        // Node ignores what the system says here too; no native error text reaches the caller
-        debug('setNoDelay(%s) not applied: %s', noDelay, err.message);
-      }
-    } else if (!this.destroyed) this.once('connect', () => this.setNoDelay(noDelay));
-    return this;
-  }
-
-  setKeepAlive(enable = false, initialDelay = 0) {
-    // Node's ~~(ms / 1000) seconds; Node ignores what the system makes of it (a delay the
-    // kernel refuses leaves keep-alive on with its default delay), and so does cio.
-    let secs = ~~(initialDelay / 1000);
-    if (secs < 0) secs = 0;
-    if (this._handle && !this.connecting) {
-      try {
-        this._handle.setKeepAlive(Boolean(enable), secs);
-      } catch (err) {
-        debug('setKeepAlive(%s, %d) not applied: %s', enable, secs, err.message);
-      }
-    } else if (!this.destroyed) this.once('connect', () => this.setKeepAlive(enable, initialDelay));
-    return this;
-  }
-
-  ref() {
-    return setRef(this, true);
-  }
-
-  unref() {
-    return setRef(this, false);
-  }
 }
 
-for (const name of Object.getOwnPropertyNames(SocketMethods.prototype)) {
-  if (name !== 'constructor') Object.defineProperty(Socket.prototype, name, Object.getOwnPropertyDescriptor(SocketMethods.prototype, name));
-}
+installMethods(Socket.prototype, SocketMethods);
+installMethods(Socket.prototype, OnreadMethods);
+installMethods(Socket.prototype, OptionMethods);
 installSurface(Socket.prototype);
 installReadingFlag(Socket.prototype);
 installHandleSurface(binding.NativeSocket);
